@@ -1,0 +1,3 @@
+//! Snowgate sync engine: models, syncs, actions, scheduler, webhooks
+
+#![forbid(unsafe_code)]

@@ -1,0 +1,3 @@
+//! Snowgate HTTP API, Nango-compatible
+
+#![forbid(unsafe_code)]

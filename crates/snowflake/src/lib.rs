@@ -1,0 +1,3 @@
+//! Snowflake client: key-pair JWT authentication and the SQL API v2
+
+#![forbid(unsafe_code)]

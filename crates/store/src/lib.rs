@@ -1,0 +1,3 @@
+//! Snowgate persistence: SQLite and PostgreSQL
+
+#![forbid(unsafe_code)]
