@@ -1,0 +1,92 @@
+//! The embedded backend: one SQLite file in WAL mode. Writes go through a pool of one
+//! connection, so write transactions queue in the process instead of fighting over SQLite's
+//! lock (`BEGIN IMMEDIATE` takes it up front, so a transaction never fails half-way on a busy
+//! database); reads use a pool of read-only connections that see consistent snapshots while a
+//! sync writes.
+
+use std::{path::Path, sync::RwLock, time::Duration};
+
+use sqlx::{
+    Sqlite, Transaction,
+    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous},
+};
+
+use crate::{error::StoreError, secret::Cipher};
+
+/// The file, inside the data directory, that holds the embedded database.
+pub const DATABASE_FILE: &str = "snowgate.db";
+
+/// Connections in the read pool.
+const READERS: u32 = 8;
+
+/// The SQLite implementation of [`crate::Store`].
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    writer: SqlitePool,
+    readers: SqlitePool,
+    cipher: std::sync::Arc<RwLock<std::sync::Arc<Cipher>>>,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) `<data_dir>/snowgate.db`, applies migrations and checks that
+    /// `cipher` holds the master key the database was sealed with.
+    pub async fn open(data_dir: &Path, cipher: Cipher) -> crate::Result<Self> {
+        std::fs::create_dir_all(data_dir).map_err(|source| StoreError::File {
+            action: "creating the data directory",
+            path: data_dir.to_owned(),
+            source,
+        })?;
+        let options = SqliteConnectOptions::new()
+            .filename(data_dir.join(DATABASE_FILE))
+            .journal_mode(SqliteJournalMode::Wal)
+            // In WAL mode NORMAL is safe against corruption; a power cut may lose the last
+            // commits, which a sync run re-fetches from its checkpoint.
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(30))
+            .foreign_keys(true)
+            .pragma("cache_size", "-65536")
+            .pragma("temp_store", "memory");
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(60))
+            .connect_with(options.clone().create_if_missing(true))
+            .await?;
+        sqlx::migrate!("migrations/sqlite").run(&writer).await?;
+        let readers = SqlitePoolOptions::new()
+            .max_connections(READERS)
+            .connect_with(options.read_only(true))
+            .await?;
+        let store = Self {
+            writer,
+            readers,
+            cipher: std::sync::Arc::new(RwLock::new(std::sync::Arc::new(cipher))),
+        };
+        store.verify_master_key().await?;
+        Ok(store)
+    }
+
+    /// Closes both pools.
+    pub async fn close(&self) {
+        self.writer.close().await;
+        self.readers.close().await;
+    }
+
+    const FOR_UPDATE: &'static str = "";
+    const SKIP_LOCKED: &'static str = "";
+    const TAG_PAIRS: &'static str = "json_each(c.tags) AS t";
+    const STRPOS: &'static str = "instr";
+
+    fn reader(&self) -> &SqlitePool {
+        &self.readers
+    }
+
+    fn writer(&self) -> &SqlitePool {
+        &self.writer
+    }
+
+    async fn begin_write(&self) -> crate::Result<Transaction<'static, Sqlite>> {
+        Ok(self.writer.begin_with("BEGIN IMMEDIATE").await?)
+    }
+}
+
+crate::sql::sql_store!(SqliteStore, Sqlite);
