@@ -1,0 +1,446 @@
+//! Identifier quoting, qualified-name parsing and the SHOW statements of the metadata syncs.
+//!
+//! The Snowflake client crate provides none of these yet; they live here until it does (one piece of
+//! code per idea: when it lands, use its versions and delete these).
+//!
+//! Names from SHOW output are always double-quoted with inner `"` doubled, so they resolve exactly,
+//! case and dots included (Snowflake reference §4). Literals (`FROM '<name>'`) are single-quoted with
+//! `'` and `\` escaped, because Snowflake string literals also give meaning to backslashes.
+
+use std::fmt::Write as _;
+
+/// Quotes an identifier: `My "DB"` → `"My ""DB"""`.
+pub fn quote_ident(name: &str) -> String {
+    let mut out = String::with_capacity(name.len() + 2);
+    out.push('"');
+    for c in name.chars() {
+        if c == '"' {
+            out.push('"');
+        }
+        out.push(c);
+    }
+    out.push('"');
+    out
+}
+
+/// Quotes a string literal: `O'Brien\x` → `'O''Brien\\x'`.
+pub fn quote_literal(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('\'');
+    for c in text.chars() {
+        match c {
+            '\'' => out.push_str("''"),
+            '\\' => out.push_str("\\\\"),
+            c => out.push(c),
+        }
+    }
+    out.push('\'');
+    out
+}
+
+/// One part of a dotted name as written: `"My.DB"` is quoted, `SALES` is not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamePart {
+    /// The name with quotes removed and `""` unescaped.
+    pub name: String,
+    /// Whether it was written in double quotes.
+    pub quoted: bool,
+}
+
+/// A dotted name that cannot be parsed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NameError {
+    /// An empty name or an empty part (`DB..S`, `.S`).
+    #[error(
+        "{0:?} has an empty part; write names as DATABASE.SCHEMA, quoting parts that contain dots: \"My.DB\".\"S\""
+    )]
+    EmptyPart(String),
+    /// A quote that is never closed.
+    #[error(
+        "{0:?} has an unterminated quoted name; close it with \" and write a quote inside a name as \"\""
+    )]
+    Unterminated(String),
+    /// Something other than `.` right after a closing quote.
+    #[error("{0:?} has text right after a closing quote; separate parts with a dot")]
+    AfterQuote(String),
+}
+
+/// Splits `"My.DB".SALES` into its parts, honouring Snowflake quoting. Unquoted parts are kept as
+/// written (not upper-cased), as Nango's templates use them; whitespace around parts is ignored.
+pub fn parse_qualified_name(text: &str) -> Result<Vec<NamePart>, NameError> {
+    let mut parts = Vec::new();
+    let mut chars = text.chars().peekable();
+    loop {
+        while chars.next_if(|c| c.is_whitespace()).is_some() {}
+        let part = if chars.next_if_eq(&'"').is_some() {
+            let mut name = String::new();
+            loop {
+                match chars.next() {
+                    None => return Err(NameError::Unterminated(text.to_owned())),
+                    Some('"') if chars.next_if_eq(&'"').is_some() => name.push('"'),
+                    Some('"') => break,
+                    Some(c) => name.push(c),
+                }
+            }
+            while chars.next_if(|c| c.is_whitespace()).is_some() {}
+            if chars.peek().is_some_and(|&c| c != '.') {
+                return Err(NameError::AfterQuote(text.to_owned()));
+            }
+            NamePart { name, quoted: true }
+        } else {
+            let mut name = String::new();
+            while let Some(c) = chars.next_if(|&c| c != '.') {
+                if c == '"' {
+                    return Err(NameError::AfterQuote(text.to_owned()));
+                }
+                name.push(c);
+            }
+            let name = name.trim_end().to_owned();
+            if name.is_empty() {
+                return Err(NameError::EmptyPart(text.to_owned()));
+            }
+            NamePart {
+                name,
+                quoted: false,
+            }
+        };
+        parts.push(part);
+        if chars.next().is_none() {
+            return Ok(parts);
+        }
+    }
+}
+
+/// The most rows one SHOW statement returns; more is an error unless paged with `LIMIT … FROM`.
+pub const SHOW_PAGE_SIZE: usize = 10_000;
+
+/// What a metadata sync lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShowTarget<'a> {
+    /// `SHOW DATABASES`.
+    Databases,
+    /// `SHOW SCHEMAS IN DATABASE "<db>"`.
+    Schemas {
+        /// The database.
+        database: &'a str,
+    },
+    /// `SHOW TABLES IN SCHEMA "<db>"."<schema>"`.
+    Tables {
+        /// The database.
+        database: &'a str,
+        /// The schema.
+        schema: &'a str,
+    },
+    /// `SHOW VIEWS IN SCHEMA "<db>"."<schema>"`.
+    Views {
+        /// The database.
+        database: &'a str,
+        /// The schema.
+        schema: &'a str,
+    },
+    /// `SHOW COLUMNS IN SCHEMA "<db>"."<schema>"`: every column of the schema's tables and views in one
+    /// statement. It silently stops at [`SHOW_PAGE_SIZE`] rows and cannot be paged: when a result has
+    /// that many rows, list the schema's tables one by one with [`ShowTarget::TableColumns`].
+    SchemaColumns {
+        /// The database.
+        database: &'a str,
+        /// The schema.
+        schema: &'a str,
+    },
+    /// `SHOW COLUMNS IN TABLE "<db>"."<schema>"."<table>"`.
+    TableColumns {
+        /// The database.
+        database: &'a str,
+        /// The schema.
+        schema: &'a str,
+        /// The table.
+        table: &'a str,
+    },
+    /// `SHOW ROLES` (not pageable).
+    Roles,
+    /// `SHOW USERS`.
+    Users,
+}
+
+impl ShowTarget<'_> {
+    /// Whether the statement takes `LIMIT … FROM` (and errors above 10,000 rows without it).
+    pub fn pageable(&self) -> bool {
+        matches!(
+            self,
+            Self::Databases
+                | Self::Schemas { .. }
+                | Self::Tables { .. }
+                | Self::Views { .. }
+                | Self::Users
+        )
+    }
+
+    /// The statement text; pageable targets get `LIMIT 10000`, plus `FROM '<after>'` when given.
+    pub fn statement(&self, after: Option<&str>) -> String {
+        let mut sql = match *self {
+            Self::Databases => "SHOW DATABASES".to_owned(),
+            Self::Schemas { database } => {
+                format!("SHOW SCHEMAS IN DATABASE {}", quote_ident(database))
+            }
+            Self::Tables { database, schema } => {
+                format!(
+                    "SHOW TABLES IN SCHEMA {}.{}",
+                    quote_ident(database),
+                    quote_ident(schema)
+                )
+            }
+            Self::Views { database, schema } => {
+                format!(
+                    "SHOW VIEWS IN SCHEMA {}.{}",
+                    quote_ident(database),
+                    quote_ident(schema)
+                )
+            }
+            Self::SchemaColumns { database, schema } => {
+                format!(
+                    "SHOW COLUMNS IN SCHEMA {}.{}",
+                    quote_ident(database),
+                    quote_ident(schema)
+                )
+            }
+            Self::TableColumns {
+                database,
+                schema,
+                table,
+            } => format!(
+                "SHOW COLUMNS IN TABLE {}.{}.{}",
+                quote_ident(database),
+                quote_ident(schema),
+                quote_ident(table)
+            ),
+            Self::Roles => "SHOW ROLES".to_owned(),
+            Self::Users => "SHOW USERS".to_owned(),
+        };
+        if self.pageable() {
+            write!(sql, " LIMIT {SHOW_PAGE_SIZE}").expect("writing to a String cannot fail");
+            if let Some(after) = after {
+                write!(sql, " FROM {}", quote_literal(after))
+                    .expect("writing to a String cannot fail");
+            }
+        }
+        sql
+    }
+}
+
+/// Walks the pages of a pageable SHOW statement by name.
+///
+/// Fetch [`ShowPages::statement`], pass every row's `name` to [`ShowPages::keep`] (it drops the
+/// boundary row that `FROM '<name>'` may repeat), then call [`ShowPages::next_page`]: `true` means
+/// fetch the new statement, `false` means the listing is complete.
+#[derive(Debug, Clone)]
+pub struct ShowPages<'a> {
+    target: ShowTarget<'a>,
+    after: Option<String>,
+    rows_in_page: usize,
+    last_in_page: Option<String>,
+}
+
+impl<'a> ShowPages<'a> {
+    /// Starts at the first page.
+    pub fn new(target: ShowTarget<'a>) -> Self {
+        Self {
+            target,
+            after: None,
+            rows_in_page: 0,
+            last_in_page: None,
+        }
+    }
+
+    /// The statement for the current page.
+    pub fn statement(&self) -> String {
+        self.target.statement(self.after.as_deref())
+    }
+
+    /// Counts a row of the current page; `false` for the repeated boundary row, which must be skipped.
+    pub fn keep(&mut self, name: &str) -> bool {
+        self.rows_in_page += 1;
+        if self.after.as_deref() == Some(name) {
+            return false;
+        }
+        self.last_in_page = Some(name.to_owned());
+        true
+    }
+
+    /// Ends the current page; `true` if another page must be fetched.
+    pub fn next_page(&mut self) -> bool {
+        let full = self.target.pageable() && self.rows_in_page >= SHOW_PAGE_SIZE;
+        self.rows_in_page = 0;
+        match self.last_in_page.take() {
+            Some(last) if full => {
+                self.after = Some(last);
+                true
+            }
+            _ => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoting() {
+        assert_eq!(quote_ident("DB"), r#""DB""#);
+        assert_eq!(quote_ident(r#"My "DB""#), r#""My ""DB""""#);
+        assert_eq!(quote_ident("a.b"), r#""a.b""#);
+        assert_eq!(quote_literal("O'Brien"), "'O''Brien'");
+        assert_eq!(quote_literal(r"C:\x"), r"'C:\\x'");
+    }
+
+    #[test]
+    fn parses_quoted_and_unquoted_parts() {
+        let parts = parse_qualified_name(r#""My.DB"."S""#).unwrap();
+        assert_eq!(
+            parts,
+            vec![
+                NamePart {
+                    name: "My.DB".into(),
+                    quoted: true
+                },
+                NamePart {
+                    name: "S".into(),
+                    quoted: true
+                }
+            ]
+        );
+        let parts = parse_qualified_name(r#" sales . "a""b" "#).unwrap();
+        assert_eq!(
+            parts[0],
+            NamePart {
+                name: "sales".into(),
+                quoted: false
+            }
+        );
+        assert_eq!(
+            parts[1],
+            NamePart {
+                name: "a\"b".into(),
+                quoted: true
+            }
+        );
+        assert_eq!(parse_qualified_name("DB.S.T").unwrap().len(), 3);
+        assert_eq!(parse_qualified_name("DB.*").unwrap()[1].name, "*");
+    }
+
+    #[test]
+    fn rejects_malformed_names() {
+        assert!(matches!(
+            parse_qualified_name(""),
+            Err(NameError::EmptyPart(_))
+        ));
+        assert!(matches!(
+            parse_qualified_name("DB..S"),
+            Err(NameError::EmptyPart(_))
+        ));
+        assert!(matches!(
+            parse_qualified_name("DB."),
+            Err(NameError::EmptyPart(_))
+        ));
+        assert!(matches!(
+            parse_qualified_name(r#""DB"#),
+            Err(NameError::Unterminated(_))
+        ));
+        assert!(matches!(
+            parse_qualified_name(r#""DB"x.S"#),
+            Err(NameError::AfterQuote(_))
+        ));
+        assert!(matches!(
+            parse_qualified_name(r#"D"B".S"#),
+            Err(NameError::AfterQuote(_))
+        ));
+        let message = parse_qualified_name("DB..S").unwrap_err().to_string();
+        assert!(message.contains("\"My.DB\".\"S\""), "{message}");
+    }
+
+    #[test]
+    fn show_statements() {
+        assert_eq!(
+            ShowTarget::Databases.statement(None),
+            "SHOW DATABASES LIMIT 10000"
+        );
+        assert_eq!(
+            ShowTarget::Tables {
+                database: "My.DB",
+                schema: "S\"1"
+            }
+            .statement(Some("O'T")),
+            r#"SHOW TABLES IN SCHEMA "My.DB"."S""1" LIMIT 10000 FROM 'O''T'"#
+        );
+        assert_eq!(
+            ShowTarget::Schemas {
+                database: "NANGO_TEST_DB"
+            }
+            .statement(None),
+            r#"SHOW SCHEMAS IN DATABASE "NANGO_TEST_DB" LIMIT 10000"#
+        );
+        assert_eq!(
+            ShowTarget::Views {
+                database: "D",
+                schema: "S"
+            }
+            .statement(Some("V")),
+            r#"SHOW VIEWS IN SCHEMA "D"."S" LIMIT 10000 FROM 'V'"#
+        );
+        assert_eq!(ShowTarget::Roles.statement(Some("ignored")), "SHOW ROLES");
+        assert_eq!(ShowTarget::Users.statement(None), "SHOW USERS LIMIT 10000");
+        assert_eq!(
+            ShowTarget::TableColumns {
+                database: "NANGO_TEST_DB",
+                schema: "SALES",
+                table: "CUSTOMERS"
+            }
+            .statement(None),
+            r#"SHOW COLUMNS IN TABLE "NANGO_TEST_DB"."SALES"."CUSTOMERS""#
+        );
+        assert_eq!(
+            ShowTarget::SchemaColumns {
+                database: "D",
+                schema: "S"
+            }
+            .statement(None),
+            r#"SHOW COLUMNS IN SCHEMA "D"."S""#
+        );
+    }
+
+    #[test]
+    fn pages_until_a_short_page_and_drops_the_boundary_row() {
+        let mut pages = ShowPages::new(ShowTarget::Tables {
+            database: "D",
+            schema: "S",
+        });
+        let names: Vec<String> = (0..SHOW_PAGE_SIZE + 5)
+            .map(|i| format!("T{i:06}"))
+            .collect();
+        let mut kept = Vec::new();
+        for name in &names[..SHOW_PAGE_SIZE] {
+            assert!(pages.keep(name));
+            kept.push(name.clone());
+        }
+        assert!(pages.next_page());
+        let boundary = &names[SHOW_PAGE_SIZE - 1];
+        assert_eq!(
+            pages.statement(),
+            format!(r#"SHOW TABLES IN SCHEMA "D"."S" LIMIT 10000 FROM '{boundary}'"#)
+        );
+        // The second page starts with the boundary row again.
+        assert!(!pages.keep(boundary));
+        for name in &names[SHOW_PAGE_SIZE..] {
+            assert!(pages.keep(name));
+            kept.push(name.clone());
+        }
+        assert!(!pages.next_page());
+        assert_eq!(kept, names);
+
+        let mut roles = ShowPages::new(ShowTarget::Roles);
+        for i in 0..SHOW_PAGE_SIZE {
+            roles.keep(&format!("R{i}"));
+        }
+        assert!(!roles.next_page(), "SHOW ROLES has no pages");
+    }
+}
