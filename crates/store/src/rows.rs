@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use aws_lc_rs::digest;
 use chrono::{DateTime, Utc};
-use serde_json::{Value, value::RawValue};
+use serde_json::value::RawValue;
 use uuid::Uuid;
 
 use crate::{

@@ -1,0 +1,197 @@
+//! The harness: every test in `store_tests!` runs once on a fresh SQLite file in a temp dir and
+//! once on a fresh PostgreSQL schema (when `SNOWGATE_TEST_DATABASE_URL` is set; `.ci/run` sets
+//! it), which is dropped afterwards.
+
+use std::{future::Future, panic::AssertUnwindSafe, path::Path};
+
+use anyhow::Context as _;
+use chrono::{DateTime, TimeZone, Utc};
+use futures::FutureExt;
+use secrecy::ExposeSecret;
+use snowgate_store::{AnyStore, MasterKey, Result as StoreResult, StoreConfig, connect};
+use tempfile::TempDir;
+
+/// A store under test and what is needed to reopen or inspect it.
+pub struct Ctx {
+    pub store: AnyStore,
+    pub dir: TempDir,
+    key: String,
+    database_url: Option<String>,
+}
+
+impl Ctx {
+    /// A copy of the master key the store was opened with.
+    pub fn master_key(&self) -> MasterKey {
+        MasterKey::from_base64(&self.key).expect("the test key is valid")
+    }
+
+    /// Opens the same database again with other keys.
+    pub async fn reopen(&self, key: MasterKey, previous: Vec<MasterKey>) -> StoreResult<AnyStore> {
+        connect(StoreConfig {
+            database_url: self.database_url.clone(),
+            data_dir: self.dir.path().to_owned(),
+            master_key: Some(key),
+            previous_keys: previous,
+        })
+        .await
+    }
+
+    /// Runs a query returning one byte column on a separate connection, bypassing the store.
+    pub async fn raw_bytes(&self, sql: &'static str) -> anyhow::Result<Vec<Vec<u8>>> {
+        Ok(match &self.database_url {
+            None => {
+                let url = format!("sqlite://{}", self.dir.path().join("snowgate.db").display());
+                let pool = sqlx::SqlitePool::connect(&url).await?;
+                let rows = sqlx::query_scalar(sql).fetch_all(&pool).await?;
+                pool.close().await;
+                rows
+            }
+            Some(url) => {
+                let pool = sqlx::PgPool::connect(url).await?;
+                let rows = sqlx::query_scalar(sql).fetch_all(&pool).await?;
+                pool.close().await;
+                rows
+            }
+        })
+    }
+
+    /// Runs a `SELECT COUNT(*) …` on a separate connection, bypassing the store.
+    pub async fn raw_count(&self, sql: &'static str) -> anyhow::Result<i64> {
+        Ok(match &self.database_url {
+            None => {
+                let url = format!("sqlite://{}", self.dir.path().join("snowgate.db").display());
+                let pool = sqlx::SqlitePool::connect(&url).await?;
+                let count = sqlx::query_scalar(sql).fetch_one(&pool).await?;
+                pool.close().await;
+                count
+            }
+            Some(url) => {
+                let pool = sqlx::PgPool::connect(url).await?;
+                let count = sqlx::query_scalar(sql).fetch_one(&pool).await?;
+                pool.close().await;
+                count
+            }
+        })
+    }
+
+    /// The data directory.
+    pub fn data_dir(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+async fn open(database_url: Option<String>) -> anyhow::Result<Ctx> {
+    let dir = tempfile::tempdir()?;
+    let key = MasterKey::generate().to_base64().expose_secret().to_owned();
+    let store = connect(StoreConfig {
+        database_url: database_url.clone(),
+        data_dir: dir.path().to_owned(),
+        master_key: Some(MasterKey::from_base64(&key)?),
+        previous_keys: Vec::new(),
+    })
+    .await
+    .context("opening the store")?;
+    Ok(Ctx { store, dir, key, database_url })
+}
+
+/// Runs `test` on a fresh SQLite store.
+pub async fn on_sqlite<F, Fut>(test: F) -> anyhow::Result<()>
+where
+    F: FnOnce(Ctx) -> Fut,
+    Fut: Future<Output = anyhow::Result<()>>,
+{
+    test(open(None).await?).await
+}
+
+/// Runs `test` on a fresh PostgreSQL schema, dropped afterwards (even when the test panics).
+/// Without `SNOWGATE_TEST_DATABASE_URL` it does nothing and says so.
+pub async fn on_postgres<F, Fut>(test: F) -> anyhow::Result<()>
+where
+    F: FnOnce(Ctx) -> Fut,
+    Fut: Future<Output = anyhow::Result<()>>,
+{
+    let Ok(base) = std::env::var("SNOWGATE_TEST_DATABASE_URL") else {
+        eprintln!("SNOWGATE_TEST_DATABASE_URL is not set: PostgreSQL variant not run");
+        return Ok(());
+    };
+    let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
+    let admin = sqlx::PgPool::connect(&base).await.context("connecting to the test PostgreSQL")?;
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}"))).execute(&admin).await?;
+    let separator = if base.contains('?') { '&' } else { '?' };
+    let url = format!("{base}{separator}options=-c%20search_path%3D{schema}");
+    let outcome = AssertUnwindSafe(async {
+        let ctx = open(Some(url)).await?;
+        let store = ctx.store.clone();
+        let result = test(ctx).await;
+        store.close().await;
+        result
+    })
+    .catch_unwind()
+    .await;
+    sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
+        .execute(&admin)
+        .await?;
+    admin.close().await;
+    match outcome {
+        Ok(result) => result,
+        Err(panic) => std::panic::resume_unwind(panic),
+    }
+}
+
+/// Declares each listed `async fn(Ctx) -> anyhow::Result<()>` as a SQLite and a PostgreSQL test.
+macro_rules! store_tests {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() -> anyhow::Result<()> {
+                    crate::support::on_sqlite(super::$name).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() -> anyhow::Result<()> {
+                    crate::support::on_postgres(super::$name).await
+                }
+            )*
+        }
+    };
+}
+pub(crate) use store_tests;
+
+/// A fixed time, `secs` seconds after 2026-01-01T00:00:00Z.
+pub fn at(secs: i64) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap() + chrono::Duration::seconds(secs)
+}
+
+/// Creates the `snowflake-jwt` integration (if needed) and a connection `connection_id` with
+/// test credentials.
+pub async fn connection(store: &AnyStore, connection_id: &str) -> anyhow::Result<snowgate_store::Connection> {
+    use snowgate_store::{NewConnection, NewIntegration, SecretJson, Store};
+    store
+        .upsert_integration(&NewIntegration {
+            unique_key: "snowflake-jwt".into(),
+            provider: "snowflake-jwt".into(),
+            display_name: None,
+            config: serde_json::json!({}),
+        })
+        .await?;
+    let (connection, _) = store
+        .upsert_connection(&NewConnection {
+            integration_key: "snowflake-jwt".into(),
+            connection_id: connection_id.into(),
+            connection_config: serde_json::json!({"subdomain": "KXOPMLU-RE00572"}),
+            metadata: Some(serde_json::json!({})),
+            tags: Default::default(),
+            end_user: None,
+            webhook_url_override: None,
+            credentials: SecretJson::new(&serde_json::json!({
+                "type": "JWT", "accountIdentifier": "KXOPMLU-RE00572", "userName": "MYUSER",
+                "privateKey": format!("-----BEGIN PRIVATE KEY-----{connection_id}")
+            })),
+        })
+        .await?;
+    Ok(connection)
+}
