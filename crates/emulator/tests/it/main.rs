@@ -1,0 +1,10 @@
+//! The emulator driven over HTTP, as a client sees it.
+
+mod auth;
+mod execution;
+mod faults;
+mod multi;
+mod partitions;
+mod recorded;
+mod support;
+mod tls;
