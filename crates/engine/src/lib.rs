@@ -8,7 +8,10 @@
 //! * [`canonical`] — canonical JSON and the content hash of a record;
 //! * [`validation`] — validating records, and the policy for records that fail;
 //! * [`value`] — result column types and typed decoding of jsonv2 strings;
-//! * [`sql`] — identifier quoting and the paged SHOW statements of the metadata syncs.
+//! * [`sql`] — identifier quoting, dotted names and the SHOW statements of the metadata syncs;
+//! * [`metadata`] — connection metadata: the scope of the metadata syncs, `query-results` settings;
+//! * [`watermark`] — typed incremental watermarks, their bindings and the incremental statement;
+//! * [`catalog`] — the built-in syncs and actions, Nango's frequency grammar.
 
 #![forbid(unsafe_code)]
 
@@ -22,3 +25,4 @@ pub mod row;
 pub mod sql;
 pub mod validation;
 pub mod value;
+pub mod watermark;

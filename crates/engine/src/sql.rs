@@ -1,13 +1,14 @@
 //! Identifier quoting, qualified-name parsing and the SHOW statements of the metadata syncs.
 //!
+//! Paging SHOW output past 10,000 rows is the Snowflake client's `ShowPages`; [`ShowTarget`] only says
+//! which statement to page.
+//!
 //! The Snowflake client crate provides none of these yet; they live here until it does (one piece of
 //! code per idea: when it lands, use its versions and delete these).
 //!
 //! Names from SHOW output are always double-quoted with inner `"` doubled, so they resolve exactly,
 //! case and dots included (Snowflake reference §4). Literals (`FROM '<name>'`) are single-quoted with
 //! `'` and `\` escaped, because Snowflake string literals also give meaning to backslashes.
-
-use std::fmt::Write as _;
 
 /// Quotes an identifier: `My "DB"` → `"My ""DB"""`.
 pub fn quote_ident(name: &str) -> String {
@@ -111,8 +112,8 @@ pub fn parse_qualified_name(text: &str) -> Result<Vec<NamePart>, NameError> {
     }
 }
 
-/// The most rows one SHOW statement returns; more is an error unless paged with `LIMIT … FROM`.
-pub const SHOW_PAGE_SIZE: usize = 10_000;
+/// The most rows one SHOW statement returns (SHOW COLUMNS stops there silently).
+pub const SHOW_ROW_CAP: usize = 10_000;
 
 /// What a metadata sync lists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -139,7 +140,7 @@ pub enum ShowTarget<'a> {
         schema: &'a str,
     },
     /// `SHOW COLUMNS IN SCHEMA "<db>"."<schema>"`: every column of the schema's tables and views in one
-    /// statement. It silently stops at [`SHOW_PAGE_SIZE`] rows and cannot be paged: when a result has
+    /// statement. It silently stops at [`SHOW_ROW_CAP`] rows and cannot be paged: when a result has
     /// that many rows, list the schema's tables one by one with [`ShowTarget::TableColumns`].
     SchemaColumns {
         /// The database.
@@ -163,7 +164,8 @@ pub enum ShowTarget<'a> {
 }
 
 impl ShowTarget<'_> {
-    /// Whether the statement takes `LIMIT … FROM` (and errors above 10,000 rows without it).
+    /// Whether the statement is paged with `LIMIT 10000 FROM '<last name>'` (the client's
+    /// `ShowPages`): it fails above 10,000 rows without it, and its rows are ordered by `name`.
     pub fn pageable(&self) -> bool {
         matches!(
             self,
@@ -175,9 +177,9 @@ impl ShowTarget<'_> {
         )
     }
 
-    /// The statement text; pageable targets get `LIMIT 10000`, plus `FROM '<after>'` when given.
-    pub fn statement(&self, after: Option<&str>) -> String {
-        let mut sql = match *self {
+    /// The statement text, without `LIMIT` (paging adds it).
+    pub fn statement(&self) -> String {
+        match *self {
             Self::Databases => "SHOW DATABASES".to_owned(),
             Self::Schemas { database } => {
                 format!("SHOW SCHEMAS IN DATABASE {}", quote_ident(database))
@@ -215,67 +217,6 @@ impl ShowTarget<'_> {
             ),
             Self::Roles => "SHOW ROLES".to_owned(),
             Self::Users => "SHOW USERS".to_owned(),
-        };
-        if self.pageable() {
-            write!(sql, " LIMIT {SHOW_PAGE_SIZE}").expect("writing to a String cannot fail");
-            if let Some(after) = after {
-                write!(sql, " FROM {}", quote_literal(after))
-                    .expect("writing to a String cannot fail");
-            }
-        }
-        sql
-    }
-}
-
-/// Walks the pages of a pageable SHOW statement by name.
-///
-/// Fetch [`ShowPages::statement`], pass every row's `name` to [`ShowPages::keep`] (it drops the
-/// boundary row that `FROM '<name>'` may repeat), then call [`ShowPages::next_page`]: `true` means
-/// fetch the new statement, `false` means the listing is complete.
-#[derive(Debug, Clone)]
-pub struct ShowPages<'a> {
-    target: ShowTarget<'a>,
-    after: Option<String>,
-    rows_in_page: usize,
-    last_in_page: Option<String>,
-}
-
-impl<'a> ShowPages<'a> {
-    /// Starts at the first page.
-    pub fn new(target: ShowTarget<'a>) -> Self {
-        Self {
-            target,
-            after: None,
-            rows_in_page: 0,
-            last_in_page: None,
-        }
-    }
-
-    /// The statement for the current page.
-    pub fn statement(&self) -> String {
-        self.target.statement(self.after.as_deref())
-    }
-
-    /// Counts a row of the current page; `false` for the repeated boundary row, which must be skipped.
-    pub fn keep(&mut self, name: &str) -> bool {
-        self.rows_in_page += 1;
-        if self.after.as_deref() == Some(name) {
-            return false;
-        }
-        self.last_in_page = Some(name.to_owned());
-        true
-    }
-
-    /// Ends the current page; `true` if another page must be fetched.
-    pub fn next_page(&mut self) -> bool {
-        let full = self.target.pageable() && self.rows_in_page >= SHOW_PAGE_SIZE;
-        self.rows_in_page = 0;
-        match self.last_in_page.take() {
-            Some(last) if full => {
-                self.after = Some(last);
-                true
-            }
-            _ => false,
         }
     }
 }
@@ -360,87 +301,48 @@ mod tests {
 
     #[test]
     fn show_statements() {
-        assert_eq!(
-            ShowTarget::Databases.statement(None),
-            "SHOW DATABASES LIMIT 10000"
-        );
+        assert_eq!(ShowTarget::Databases.statement(), "SHOW DATABASES");
         assert_eq!(
             ShowTarget::Tables {
                 database: "My.DB",
                 schema: "S\"1"
             }
-            .statement(Some("O'T")),
-            r#"SHOW TABLES IN SCHEMA "My.DB"."S""1" LIMIT 10000 FROM 'O''T'"#
+            .statement(),
+            r#"SHOW TABLES IN SCHEMA "My.DB"."S""1""#
         );
         assert_eq!(
             ShowTarget::Schemas {
                 database: "NANGO_TEST_DB"
             }
-            .statement(None),
-            r#"SHOW SCHEMAS IN DATABASE "NANGO_TEST_DB" LIMIT 10000"#
+            .statement(),
+            r#"SHOW SCHEMAS IN DATABASE "NANGO_TEST_DB""#
         );
         assert_eq!(
             ShowTarget::Views {
                 database: "D",
                 schema: "S"
             }
-            .statement(Some("V")),
-            r#"SHOW VIEWS IN SCHEMA "D"."S" LIMIT 10000 FROM 'V'"#
+            .statement(),
+            r#"SHOW VIEWS IN SCHEMA "D"."S""#
         );
-        assert_eq!(ShowTarget::Roles.statement(Some("ignored")), "SHOW ROLES");
-        assert_eq!(ShowTarget::Users.statement(None), "SHOW USERS LIMIT 10000");
+        assert_eq!(ShowTarget::Roles.statement(), "SHOW ROLES");
+        assert_eq!(ShowTarget::Users.statement(), "SHOW USERS");
+        let table = ShowTarget::TableColumns {
+            database: "NANGO_TEST_DB",
+            schema: "SALES",
+            table: "CUSTOMERS",
+        };
         assert_eq!(
-            ShowTarget::TableColumns {
-                database: "NANGO_TEST_DB",
-                schema: "SALES",
-                table: "CUSTOMERS"
-            }
-            .statement(None),
+            table.statement(),
             r#"SHOW COLUMNS IN TABLE "NANGO_TEST_DB"."SALES"."CUSTOMERS""#
         );
-        assert_eq!(
-            ShowTarget::SchemaColumns {
-                database: "D",
-                schema: "S"
-            }
-            .statement(None),
-            r#"SHOW COLUMNS IN SCHEMA "D"."S""#
-        );
-    }
-
-    #[test]
-    fn pages_until_a_short_page_and_drops_the_boundary_row() {
-        let mut pages = ShowPages::new(ShowTarget::Tables {
+        let schema = ShowTarget::SchemaColumns {
             database: "D",
             schema: "S",
-        });
-        let names: Vec<String> = (0..SHOW_PAGE_SIZE + 5)
-            .map(|i| format!("T{i:06}"))
-            .collect();
-        let mut kept = Vec::new();
-        for name in &names[..SHOW_PAGE_SIZE] {
-            assert!(pages.keep(name));
-            kept.push(name.clone());
-        }
-        assert!(pages.next_page());
-        let boundary = &names[SHOW_PAGE_SIZE - 1];
-        assert_eq!(
-            pages.statement(),
-            format!(r#"SHOW TABLES IN SCHEMA "D"."S" LIMIT 10000 FROM '{boundary}'"#)
-        );
-        // The second page starts with the boundary row again.
-        assert!(!pages.keep(boundary));
-        for name in &names[SHOW_PAGE_SIZE..] {
-            assert!(pages.keep(name));
-            kept.push(name.clone());
-        }
-        assert!(!pages.next_page());
-        assert_eq!(kept, names);
-
-        let mut roles = ShowPages::new(ShowTarget::Roles);
-        for i in 0..SHOW_PAGE_SIZE {
-            roles.keep(&format!("R{i}"));
-        }
-        assert!(!roles.next_page(), "SHOW ROLES has no pages");
+        };
+        assert_eq!(schema.statement(), r#"SHOW COLUMNS IN SCHEMA "D"."S""#);
+        assert!(ShowTarget::Users.pageable());
+        assert!(!ShowTarget::Roles.pageable());
+        assert!(!schema.pageable());
     }
 }
