@@ -1,10 +1,30 @@
 //! The account side of the emulator: the catalog (databases, schemas, tables with rows, views,
 //! users, roles and grants, warehouses, stages, streams, tasks) and one-statement SQL execution.
 //!
-//! SKELETON: signatures agreed between the two halves of the emulator (see `crate::exec`); the
-//! bodies are being written.
+//! [`Account::execute`] runs one statement: SHOW, DESCRIBE, DDL, GRANT and USE are parsed here
+//! (`lexer`, `ddl`, `show`); SELECT and DML are parsed with `sqlparser`, checked against the
+//! catalog and run on SQLite (`query`). Metadata lives in Rust maps behind one `RwLock`, held only
+//! while a statement reads or changes metadata, never while rows stream or `SYSTEM$WAIT` sleeps.
 
-use crate::exec::{Bindings, CollectedRows, Outcome, RowSink, Session, SqlError, StatementClass, UserAuth};
+mod catalog;
+mod ddl;
+mod generate;
+mod lexer;
+mod query;
+mod seed;
+mod show;
+mod storage;
+mod types;
+
+use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+pub use generate::GenerateSpec;
+pub use seed::{DEMO_SEED, RECORDED_SEED, SeedError};
+
+use self::{catalog::Catalog, lexer::Cursor, storage::Storage, types::SfType};
+use crate::exec::{
+    Bindings, CollectedRows, Outcome, RowSink, Session, SqlError, StatementClass, UserAuth,
+};
 
 /// The two names of one account, both accepted in JWT claims (upper case).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,12 +48,21 @@ impl AccountNames {
 #[derive(Debug)]
 pub struct Account {
     names: AccountNames,
+    catalog: RwLock<Catalog>,
+    storage: Storage,
 }
 
 impl Account {
-    /// A new account with Snowflake's system roles and databases.
+    /// A new account with Snowflake's system roles, the `SNOWFLAKE` database and the
+    /// `COMPUTE_WH` warehouse.
     pub fn new(names: AccountNames) -> Self {
-        Self { names }
+        let account = Self {
+            names,
+            catalog: RwLock::new(Catalog::default()),
+            storage: Storage::new(),
+        };
+        ddl::bootstrap(&mut account.write());
+        account
     }
 
     pub fn names(&self) -> &AccountNames {
@@ -43,38 +72,117 @@ impl Account {
     /// Runs one statement in `session`, pushing its result into `sink`.
     pub fn execute(
         &self,
-        _session: &mut Session,
-        _sql: &str,
-        _bindings: &Bindings,
-        _sink: &mut dyn RowSink,
+        session: &mut Session,
+        sql: &str,
+        bindings: &Bindings,
+        sink: &mut dyn RowSink,
     ) -> Result<Outcome, SqlError> {
-        Err(SqlError::new("001003", "42000", "SQL compilation error:\nnot built yet"))
+        let mut cursor = Cursor::new(sql)?;
+        if cursor.at_end() {
+            return Err(SqlError::new(
+                "000900",
+                "42601",
+                "SQL compilation error:\nEmpty SQL statement.",
+            ));
+        }
+        if cursor.keyword("SHOW") {
+            show::run(self, session, &mut cursor, sink)?;
+            return Ok(Outcome::default());
+        }
+        if cursor.keyword("DESCRIBE") || cursor.keyword("DESC") {
+            ddl::describe(self, session, &mut cursor, sink)?;
+            return Ok(Outcome::default());
+        }
+        let is_query = matches!(cursor.peek(), Some(sqlparser::tokenizer::Token::LParen))
+            || ["SELECT", "WITH", "INSERT", "UPDATE", "DELETE", "VALUES"]
+                .iter()
+                .any(|k| cursor.is_keyword(k));
+        if is_query {
+            return query::run(self, session, sql, bindings, sink);
+        }
+        let message = ddl::run(self, session, &mut cursor)?;
+        status(sink, &message);
+        Ok(Outcome::default())
     }
 
     /// Splits a request's text into statements at `;` outside quotes and comments, dropping empty
     /// ones (a trailing `;` or comment does not make a second statement).
     pub fn split_statements(sql: &str) -> Result<Vec<String>, SqlError> {
-        Ok(vec![sql.to_owned()])
+        lexer::split_statements(sql)
     }
 
     /// What kind of statement `sql` is (see [`StatementClass`]).
-    pub fn classify(_sql: &str) -> StatementClass {
-        StatementClass::Normal
+    pub fn classify(sql: &str) -> StatementClass {
+        lexer::classify(sql)
     }
 
     /// The user whose `LOGIN_NAME` is `login_name` (compared upper case), for JWT checks.
-    pub fn user_auth(&self, _login_name: &str) -> Option<UserAuth> {
-        None
+    pub fn user_auth(&self, login_name: &str) -> Option<UserAuth> {
+        let wanted = login_name.to_uppercase();
+        let catalog = self.read();
+        let user = catalog
+            .users
+            .values()
+            .find(|u| u.login_name.to_uppercase() == wanted)?;
+        Some(UserAuth {
+            name: user.name.clone(),
+            login_name: user.login_name.to_uppercase(),
+            disabled: user.disabled,
+            rsa_public_key: user.rsa_public_key.clone(),
+            rsa_public_key_2: user.rsa_public_key_2.clone(),
+            default_role: user.default_role.clone(),
+            default_warehouse: user.default_warehouse.clone(),
+            default_namespace: user.default_namespace.clone(),
+        })
     }
 
     /// Whether `role` is granted to `user` (directly or through other roles); `PUBLIC` always is.
-    pub fn role_granted(&self, _user: &str, role: &str) -> bool {
-        role == "PUBLIC"
+    pub fn role_granted(&self, user: &str, role: &str) -> bool {
+        self.read().role_granted(user, role)
     }
 
     /// Runs statements (several allowed, `;`-separated) as ACCOUNTADMIN: for seeds, tests and the
-    /// admin endpoint. Returns the last statement's result.
-    pub fn admin(&self, _sql: &str) -> Result<CollectedRows, SqlError> {
-        Err(SqlError::new("001003", "42000", "SQL compilation error:\nnot built yet"))
+    /// admin endpoint. `USE` carries over from one statement to the next. Returns the last
+    /// statement's result.
+    pub fn admin(&self, sql: &str) -> Result<CollectedRows, SqlError> {
+        let mut session = self.admin_session();
+        let mut last = CollectedRows::default();
+        for statement in Self::split_statements(sql)? {
+            last = CollectedRows::default();
+            self.execute(&mut session, &statement, &Bindings::new(), &mut last)?;
+        }
+        Ok(last)
     }
+
+    /// A session of the built-in administrator, as ACCOUNTADMIN, with no current database.
+    pub fn admin_session(&self) -> Session {
+        Session {
+            user: ddl::ADMIN_USER.to_owned(),
+            role: "ACCOUNTADMIN".to_owned(),
+            database: None,
+            schema: None,
+            warehouse: None,
+            parameters: Default::default(),
+            cancel: Default::default(),
+        }
+    }
+
+    fn read(&self) -> RwLockReadGuard<'_, Catalog> {
+        self.catalog.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, Catalog> {
+        self.catalog.write().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Answers a one-row `status` result, as DDL does.
+fn status(sink: &mut dyn RowSink, message: &str) {
+    sink.columns(&[SfType::show_text().column("status", None)]);
+    sink.row(&[Some(message)]);
+}
+
+/// Milliseconds since the epoch, for `created_on`.
+fn now_millis() -> i64 {
+    chrono::Utc::now().timestamp_millis()
 }

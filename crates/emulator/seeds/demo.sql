@@ -1,0 +1,89 @@
+-- The demo account of `snowgate serve --demo` and `snowgate emulator --demo`: a small shop with
+-- customers, products and orders, two views, an analyst role and two users. Loaded with
+-- `Account::load_demo`; every statement runs as ACCOUNTADMIN.
+
+CREATE DATABASE DEMO_DB COMMENT = 'Demo shop: customers, products and orders';
+CREATE SCHEMA DEMO_DB.SALES COMMENT = 'Orders and the customers who place them';
+CREATE SCHEMA DEMO_DB.CATALOG COMMENT = 'What the shop sells';
+CREATE SCHEMA DEMO_DB.ANALYTICS COMMENT = 'Views for reporting';
+
+CREATE TABLE DEMO_DB.SALES.CUSTOMERS (
+    CUSTOMER_ID NUMBER(38,0) NOT NULL AUTOINCREMENT START 1 INCREMENT 1,
+    EMAIL VARCHAR(255) NOT NULL COMMENT 'Login and contact address',
+    FIRST_NAME VARCHAR(100),
+    LAST_NAME VARCHAR(100),
+    COMPANY VARCHAR(200),
+    PLAN VARCHAR(50) DEFAULT 'free',
+    CREATED_AT TIMESTAMP_NTZ(9) DEFAULT CURRENT_TIMESTAMP()
+) COMMENT = 'People and companies who buy from the shop';
+
+INSERT INTO DEMO_DB.SALES.CUSTOMERS (EMAIL, FIRST_NAME, LAST_NAME, COMPANY, PLAN, CREATED_AT) VALUES
+    ('alice@acme.com', 'Alice', 'Johnson', 'Acme Corp', 'pro', '2026-01-05 09:15:00'),
+    ('bob@globex.com', 'Bob', 'Smith', 'Globex Inc', 'enterprise', '2026-01-12 14:02:31'),
+    ('carol@initech.com', 'Carol', 'Lee', 'Initech', 'free', '2026-02-01 08:45:12'),
+    ('dave@umbrella.com', 'Dave', 'Brown', 'Umbrella LLC', 'pro', '2026-02-17 17:30:00'),
+    ('erin@hooli.com', 'Erin', 'Garcia', 'Hooli', 'enterprise', '2026-03-03 11:11:11'),
+    ('frank@vandelay.com', 'Frank', 'Costanza', 'Vandelay Industries', 'free', '2026-03-21 10:00:00');
+
+CREATE TABLE DEMO_DB.CATALOG.PRODUCTS (
+    PRODUCT_ID NUMBER(38,0) NOT NULL,
+    SKU VARCHAR(32) NOT NULL,
+    NAME VARCHAR(200) NOT NULL,
+    PRICE NUMBER(10,2) NOT NULL,
+    IN_STOCK BOOLEAN DEFAULT TRUE,
+    LAUNCHED_ON DATE
+) COMMENT = 'Everything the shop sells';
+
+INSERT INTO DEMO_DB.CATALOG.PRODUCTS VALUES
+    (1, 'WID-001', 'Widget', 19.99, TRUE, '2025-06-01'),
+    (2, 'GAD-002', 'Gadget', 49.50, TRUE, '2025-09-15'),
+    (3, 'GIZ-003', 'Gizmo', 5.25, FALSE, '2024-11-30'),
+    (4, 'DOO-004', 'Doohickey', 120.00, TRUE, '2026-01-10');
+
+CREATE TABLE DEMO_DB.SALES.ORDERS (
+    ORDER_ID NUMBER(38,0) NOT NULL AUTOINCREMENT START 1000 INCREMENT 1,
+    CUSTOMER_ID NUMBER(38,0) NOT NULL,
+    PRODUCT_ID NUMBER(38,0) NOT NULL,
+    QUANTITY NUMBER(9,0) NOT NULL,
+    STATUS VARCHAR(20) DEFAULT 'placed',
+    ORDERED_AT TIMESTAMP_NTZ(9) NOT NULL
+) COMMENT = 'One row per order line';
+
+INSERT INTO DEMO_DB.SALES.ORDERS (CUSTOMER_ID, PRODUCT_ID, QUANTITY, STATUS, ORDERED_AT) VALUES
+    (1, 1, 3, 'shipped', '2026-01-06 10:00:00'),
+    (1, 2, 1, 'shipped', '2026-01-20 16:45:00'),
+    (2, 4, 2, 'delivered', '2026-01-13 09:30:00'),
+    (3, 3, 10, 'placed', '2026-02-02 12:00:00'),
+    (4, 1, 1, 'cancelled', '2026-02-18 08:20:00'),
+    (5, 2, 4, 'shipped', '2026-03-04 15:10:00'),
+    (5, 4, 1, 'placed', '2026-03-22 19:05:00');
+
+CREATE VIEW DEMO_DB.ANALYTICS.REVENUE_BY_CUSTOMER COMMENT = 'Revenue per customer, cancelled orders excluded' AS
+    SELECT c.CUSTOMER_ID, c.EMAIL, c.COMPANY, SUM(o.QUANTITY * p.PRICE) AS REVENUE, COUNT(*) AS ORDER_LINES
+    FROM DEMO_DB.SALES.ORDERS o
+    JOIN DEMO_DB.SALES.CUSTOMERS c ON c.CUSTOMER_ID = o.CUSTOMER_ID
+    JOIN DEMO_DB.CATALOG.PRODUCTS p ON p.PRODUCT_ID = o.PRODUCT_ID
+    WHERE o.STATUS <> 'cancelled'
+    GROUP BY c.CUSTOMER_ID, c.EMAIL, c.COMPANY;
+
+CREATE VIEW DEMO_DB.ANALYTICS.PRO_CUSTOMERS AS
+    SELECT CUSTOMER_ID, EMAIL, COMPANY FROM DEMO_DB.SALES.CUSTOMERS WHERE PLAN IN ('pro', 'enterprise');
+
+CREATE WAREHOUSE REPORTING_WH WAREHOUSE_SIZE = 'SMALL' AUTO_SUSPEND = 60 INITIALLY_SUSPENDED = TRUE COMMENT = 'For dashboards';
+CREATE STAGE DEMO_DB.SALES.IMPORTS COMMENT = 'CSV drops from the shop front';
+
+CREATE ROLE ANALYST COMMENT = 'Reads the analytics views';
+GRANT USAGE ON DATABASE DEMO_DB TO ROLE ANALYST;
+GRANT USAGE ON SCHEMA DEMO_DB.ANALYTICS TO ROLE ANALYST;
+GRANT SELECT ON ALL VIEWS IN SCHEMA DEMO_DB.ANALYTICS TO ROLE ANALYST;
+GRANT USAGE ON WAREHOUSE REPORTING_WH TO ROLE ANALYST;
+GRANT ROLE ANALYST TO ROLE SYSADMIN;
+
+CREATE USER DEMO LOGIN_NAME = 'demo' DISPLAY_NAME = 'Demo User' FIRST_NAME = 'Demo' LAST_NAME = 'User'
+    EMAIL = 'demo@example.com' DEFAULT_ROLE = 'SYSADMIN' DEFAULT_WAREHOUSE = 'COMPUTE_WH'
+    DEFAULT_NAMESPACE = 'DEMO_DB.SALES' TYPE = SERVICE COMMENT = 'The demo connection signs in as this user';
+GRANT ROLE SYSADMIN TO USER DEMO;
+
+CREATE USER ANNA LOGIN_NAME = 'anna' DISPLAY_NAME = 'Anna Analyst' FIRST_NAME = 'Anna' LAST_NAME = 'Analyst'
+    EMAIL = 'anna@example.com' DEFAULT_ROLE = 'ANALYST' DEFAULT_WAREHOUSE = 'REPORTING_WH' TYPE = PERSON;
+GRANT ROLE ANALYST TO USER ANNA;

@@ -1,0 +1,169 @@
+//! Table rows, in an embedded SQLite database in a private temporary directory (WAL mode, so
+//! long reads never block other sessions). Connections come from a small pool; each has the
+//! `sf_cast` function that converts between Snowflake types' storage forms (see `types`).
+//!
+//! A table's SQLite table `t<id>` with columns `c0, c1, …` is created on first use, so a
+//! generated account with 100,000 tables costs nothing here until it is queried.
+
+use std::{
+    path::PathBuf,
+    sync::{Mutex, atomic::Ordering},
+};
+
+use rusqlite::{Connection, OpenFlags, functions::FunctionFlags};
+
+use super::{
+    catalog::Table,
+    types::{SfType, convert},
+};
+use crate::exec::{CancelFlag, SqlError};
+
+/// The SQLite side of an account.
+#[derive(Debug)]
+pub struct Storage {
+    _dir: tempfile::TempDir,
+    path: PathBuf,
+    pool: Mutex<Vec<Connection>>,
+}
+
+/// Connections kept for reuse; more may be open at once while many statements run.
+const POOL_SIZE: usize = 8;
+
+impl Storage {
+    pub fn new() -> Self {
+        let dir = tempfile::Builder::new()
+            .prefix("snowgate-emulator-")
+            .tempdir()
+            .unwrap_or_else(|e| panic!("cannot create the emulator's temporary directory: {e}"));
+        let path = dir.path().join("rows.sqlite");
+        Self {
+            _dir: dir,
+            path,
+            pool: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Runs `f` with a pooled connection.
+    pub fn with<R>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> Result<R, SqlError>,
+    ) -> Result<R, SqlError> {
+        let pooled = self.pool.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        let mut conn = match pooled {
+            Some(conn) => conn,
+            None => self.open()?,
+        };
+        let result = f(&mut conn);
+        let reset = conn.progress_handler(0, None::<fn() -> bool>).is_ok();
+        let mut pool = self.pool.lock().unwrap_or_else(|e| e.into_inner());
+        if reset && pool.len() < POOL_SIZE && conn.is_autocommit() {
+            pool.push(conn);
+        }
+        result
+    }
+
+    fn open(&self) -> Result<Connection, SqlError> {
+        let conn = Connection::open_with_flags(
+            &self.path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(internal)?;
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = OFF; PRAGMA case_sensitive_like = ON; \
+             PRAGMA temp_store = MEMORY; PRAGMA cache_size = -65536;",
+        )
+        .map_err(internal)?;
+        conn.busy_timeout(std::time::Duration::from_secs(60))
+            .map_err(internal)?;
+        conn.create_scalar_function(
+            "sf_cast",
+            5,
+            FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+            |ctx| {
+                let from = SfType::from_cast_args(&ctx.get::<String>(1)?, ctx.get(2)?);
+                let to = SfType::from_cast_args(&ctx.get::<String>(3)?, ctx.get(4)?);
+                let (Some(from), Some(to)) = (from, to) else {
+                    return Err(rusqlite::Error::UserFunctionError(
+                        "sf_cast: unknown type".into(),
+                    ));
+                };
+                convert(ctx.get_raw(0), &from, &to)
+                    .map_err(|e| rusqlite::Error::UserFunctionError(Box::new(e)))
+            },
+        )
+        .map_err(internal)?;
+        Ok(conn)
+    }
+
+    /// Creates the SQLite table of `table` if it does not exist yet.
+    pub fn ensure(conn: &Connection, table: &Table) -> Result<(), SqlError> {
+        if table.stored.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        let columns: Vec<String> = table
+            .columns
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let not_null = if c.ty.nullable { "" } else { " NOT NULL" };
+                format!("c{i} {}{not_null}", c.ty.kind.storage(c.ty.scale))
+            })
+            .collect();
+        conn.execute_batch(&format!(
+            "CREATE TABLE IF NOT EXISTS {} ({})",
+            table.storage_name(),
+            columns.join(", ")
+        ))
+        .map_err(internal)?;
+        table.stored.store(true, Ordering::Release);
+        Ok(())
+    }
+
+    /// Drops the SQLite table of `table`, if it was ever created.
+    pub fn drop_table(&self, table: &Table) -> Result<(), SqlError> {
+        if !table.stored.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        self.with(|conn| {
+            conn.execute_batch(&format!("DROP TABLE IF EXISTS {}", table.storage_name()))
+                .map_err(internal)
+        })
+    }
+}
+
+/// Stops SQLite when `cancel` is set (checked every few thousand virtual-machine steps).
+pub fn watch(conn: &Connection, cancel: &CancelFlag) -> Result<(), SqlError> {
+    let cancel = cancel.clone();
+    conn.progress_handler(10_000, Some(move || cancel.is_cancelled()))
+        .map_err(internal)
+}
+
+/// Maps a SQLite error to Snowflake's: conversion errors from `sf_cast`, cancellation,
+/// NOT NULL violations; anything else is an internal error.
+pub fn sql_error(error: rusqlite::Error) -> SqlError {
+    match error {
+        rusqlite::Error::UserFunctionError(inner) => match inner.downcast::<SqlError>() {
+            Ok(e) => *e,
+            Err(other) => internal(other),
+        },
+        rusqlite::Error::SqliteFailure(f, message) => match f.code {
+            rusqlite::ErrorCode::OperationInterrupted => SqlError::cancelled(),
+            rusqlite::ErrorCode::ConstraintViolation => {
+                SqlError::new("100072", "22000", "NULL result in a non-nullable column")
+            }
+            _ => internal(format!("{f}: {}", message.unwrap_or_default())),
+        },
+        other => internal(other),
+    }
+}
+
+/// An emulator fault that is not the statement's: Snowflake's internal-error shape.
+pub fn internal(error: impl std::fmt::Display) -> SqlError {
+    SqlError::new(
+        "000603",
+        "XX000",
+        format!("SQL execution internal error:\nProcessing aborted due to error 300002:{error}"),
+    )
+}
