@@ -11,10 +11,12 @@
 //! * [`sql`] — identifier quoting, dotted names and the SHOW statements of the metadata syncs;
 //! * [`metadata`] — connection metadata: the scope of the metadata syncs, `query-results` settings;
 //! * [`watermark`] — typed incremental watermarks, their bindings and the incremental statement;
+//! * [`actions`] — the inputs and outputs of the fifteen actions;
 //! * [`catalog`] — the built-in syncs and actions, Nango's frequency grammar.
 
 #![forbid(unsafe_code)]
 
+pub mod actions;
 pub mod canonical;
 pub mod catalog;
 pub mod ids;
@@ -26,3 +28,6 @@ pub mod sql;
 pub mod validation;
 pub mod value;
 pub mod watermark;
+
+#[cfg(test)]
+mod test_fixtures;

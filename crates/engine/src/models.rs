@@ -166,6 +166,12 @@ impl Serialize for JsNumber {
     }
 }
 
+impl<'de> serde::Deserialize<'de> for JsNumber {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        f64::deserialize(deserializer).map(Self)
+    }
+}
+
 impl JsonSchema for JsNumber {
     fn schema_name() -> std::borrow::Cow<'static, str> {
         "number".into()
