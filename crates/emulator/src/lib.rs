@@ -36,6 +36,7 @@ mod config;
 pub mod exec;
 mod faults;
 mod handles;
+mod keys;
 mod request;
 mod results;
 mod server;
@@ -51,6 +52,7 @@ pub use crate::{
     config::Config,
     exec::{CollectedRows, SqlError},
     faults::{FaultControl, Faults, FaultsError},
+    keys::{GeneratedKey, KeyError},
     tls::Certificate,
 };
 use crate::{handles::Statements, server::AppState};

@@ -18,6 +18,7 @@ use axum::{
     response::{IntoResponse, Response},
     routing::{get, post},
 };
+use futures::StreamExt;
 use serde_json::json;
 use tower_http::{CompressionLevel, compression::CompressionLayer};
 
@@ -626,13 +627,15 @@ fn partition_response(
     let length = bytes.len();
     let body = if state.faults.drop_partition() {
         let half = bytes.slice(..length / 2);
-        let chunks: [Result<Bytes, std::io::Error>; 2] = [
-            Ok(half),
+        // Headers and half the body go out first, as when a connection breaks mid-transfer.
+        let cut = async {
+            tokio::time::sleep(Duration::from_millis(50)).await;
             Err(std::io::Error::other(
                 "connection dropped by an injected fault",
-            )),
-        ];
-        Body::from_stream(futures::stream::iter(chunks))
+            ))
+        };
+        let chunks = futures::stream::once(async { Ok(half) }).chain(futures::stream::once(cut));
+        Body::from_stream(chunks)
     } else {
         Body::from(bytes)
     };

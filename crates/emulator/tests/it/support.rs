@@ -3,17 +3,10 @@
 
 use std::time::Duration;
 
-use aws_lc_rs::{
-    digest,
-    encoding::AsDer,
-    rsa::{KeyPair, KeySize},
-    signature::KeyPair as _,
-};
-use base64::{Engine, engine::general_purpose::STANDARD};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use reqwest::{Response, StatusCode};
 use serde_json::{Value, json};
-use snowgate_emulator::{Config, Emulator};
+use snowgate_emulator::{Config, Emulator, GeneratedKey};
 
 /// An RSA key pair as a Snowflake user registers it.
 pub struct TestKey {
@@ -28,20 +21,16 @@ pub struct TestKey {
 
 impl TestKey {
     pub fn generate() -> Self {
-        let pair = KeyPair::generate(KeySize::Rsa2048).expect("RSA key");
-        let private = AsDer::<aws_lc_rs::encoding::Pkcs8V1Der>::as_der(&pair).expect("PKCS#8");
-        let public = AsDer::<aws_lc_rs::encoding::PublicKeyX509Der>::as_der(pair.public_key())
-            .expect("SPKI");
-        let public_base64 = STANDARD.encode(public.as_ref());
-        let private_pem = pem("PRIVATE KEY", private.as_ref());
+        let key = GeneratedKey::generate().expect("RSA key");
         Self {
-            public_pem: pem("PUBLIC KEY", public.as_ref()),
-            fingerprint: format!(
-                "SHA256:{}",
-                STANDARD.encode(digest::digest(&digest::SHA256, public.as_ref()))
-            ),
-            public_base64,
-            encoding: EncodingKey::from_rsa_pem(private_pem.as_bytes()).expect("RSA PEM"),
+            public_base64: key
+                .public_key_pem
+                .lines()
+                .filter(|line| !line.starts_with("-----"))
+                .collect(),
+            encoding: EncodingKey::from_rsa_pem(key.private_key_pem.as_bytes()).expect("RSA PEM"),
+            fingerprint: key.fingerprint,
+            public_pem: key.public_key_pem,
         }
     }
 
@@ -63,24 +52,11 @@ impl TestKey {
     }
 }
 
-fn pem(label: &str, der: &[u8]) -> String {
-    let body = STANDARD.encode(der);
-    let lines: Vec<&str> = body
-        .as_bytes()
-        .chunks(64)
-        .map(|c| std::str::from_utf8(c).expect("base64 is ASCII"))
-        .collect();
-    format!(
-        "-----BEGIN {label}-----\n{}\n-----END {label}-----\n",
-        lines.join("\n")
-    )
-}
-
 pub fn now_seconds() -> i64 {
     chrono::Utc::now().timestamp()
 }
 
-/// A running emulator with user `ALICE` (granted ACCOUNTADMIN) and her key.
+/// A running emulator with one user and her key.
 pub struct Harness {
     pub emulator: Emulator,
     pub key: TestKey,
@@ -104,19 +80,35 @@ impl Harness {
         Self::start_with(config()).await
     }
 
+    /// An emulator with `ALICE` granted ACCOUNTADMIN as her default role.
     pub async fn start_with(config: Config) -> Self {
+        let h = Self::start_as(config, "ALICE").await;
+        h.emulator
+            .admin("GRANT ROLE ACCOUNTADMIN TO USER ALICE; ALTER USER ALICE SET DEFAULT_ROLE = ACCOUNTADMIN")
+            .expect("grant");
+        h
+    }
+
+    /// An emulator where `prepare` has run before `user` gets a key (no grants added).
+    pub async fn start_as(config: Config, user: &'static str) -> Self {
+        Self::start_prepared(config, user, |_| ()).await
+    }
+
+    pub async fn start_prepared(
+        config: Config,
+        user: &'static str,
+        prepare: impl FnOnce(&Emulator),
+    ) -> Self {
         let emulator = Emulator::start(config).await.expect("emulator starts");
+        prepare(&emulator);
         let key = TestKey::generate();
         emulator
-            .add_user("ALICE", &key.public_pem)
-            .expect("user ALICE added");
-        emulator
-            .admin("GRANT ROLE ACCOUNTADMIN TO USER ALICE")
-            .expect("grant");
+            .add_user(user, &key.public_pem)
+            .expect("user added");
         Self {
             emulator,
             key,
-            user: "ALICE",
+            user,
             client: reqwest::Client::builder().build().expect("client"),
             raw: reqwest::Client::builder()
                 .no_gzip()
