@@ -294,6 +294,24 @@ pub enum BindingType {
 }
 
 impl BindingType {
+    /// The type the SQL API calls `name` (case-insensitive); `None` for any other name.
+    pub fn from_name(name: &str) -> Option<Self> {
+        const ALL: [BindingType; 10] = [
+            BindingType::Fixed,
+            BindingType::Real,
+            BindingType::Text,
+            BindingType::Boolean,
+            BindingType::Date,
+            BindingType::Time,
+            BindingType::TimestampNtz,
+            BindingType::TimestampLtz,
+            BindingType::TimestampTz,
+            BindingType::Binary,
+        ];
+        ALL.into_iter()
+            .find(|kind| kind.name().eq_ignore_ascii_case(name))
+    }
+
     /// The name the SQL API expects.
     pub fn name(self) -> &'static str {
         match self {
@@ -348,6 +366,12 @@ impl Binding {
             kind,
             value: Some(value),
         }
+    }
+
+    /// A value already in the SQL API's text encoding for `kind` (reference §2.3), such as a
+    /// caller's `bindings` entry passed through; `None` is SQL NULL. Snowflake checks the text.
+    pub fn encoded(kind: BindingType, value: Option<String>) -> Self {
+        Self { kind, value }
     }
 
     /// SQL NULL of the given type.
@@ -452,6 +476,24 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    #[test]
+    fn encoded_bindings_pass_through_with_their_type() {
+        assert_eq!(
+            BindingType::from_name("timestamp_ntz"),
+            Some(BindingType::TimestampNtz)
+        );
+        assert_eq!(BindingType::from_name("VARIANT"), None);
+        let binding = Binding::encoded(BindingType::Date, Some("1791504000000".into()));
+        assert_eq!(
+            serde_json::to_value(&binding).unwrap(),
+            json!({"type": "DATE", "value": "1791504000000"})
+        );
+        assert_eq!(
+            serde_json::to_value(Binding::encoded(BindingType::Text, None)).unwrap(),
+            json!({"type": "TEXT", "value": null})
+        );
+    }
 
     #[test]
     fn body_carries_context_bindings_parameters_and_timeout() {
