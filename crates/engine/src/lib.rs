@@ -12,7 +12,8 @@
 //! * [`metadata`] — connection metadata: the scope of the metadata syncs, `query-results` settings;
 //! * [`watermark`] — typed incremental watermarks, their bindings and the incremental statement;
 //! * [`actions`] — the inputs and outputs of the fifteen actions;
-//! * [`catalog`] — the built-in syncs and actions, Nango's frequency grammar.
+//! * [`catalog`] — the built-in syncs and actions, Nango's frequency grammar;
+//! * [`webhooks`] — webhook payloads, canonical bodies, signatures, the delivery retry schedule.
 
 #![forbid(unsafe_code)]
 
@@ -28,6 +29,7 @@ pub mod sql;
 pub mod validation;
 pub mod value;
 pub mod watermark;
+pub mod webhooks;
 
 #[cfg(test)]
 mod test_fixtures;
