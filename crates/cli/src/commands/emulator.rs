@@ -109,15 +109,16 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             "account generated"
         );
     }
-    for seed in &args.seeds {
-        account
-            .load_seed_file(seed)
-            .with_context(|| format!("loading seed {}", seed.display()))?;
-    }
+    // Users first, so that seeds can grant them roles.
     for (name, pem) in &users {
         emulator
             .add_user(name, pem)
             .with_context(|| format!("--user {name}"))?;
+    }
+    for seed in &args.seeds {
+        account
+            .load_seed_file(seed)
+            .with_context(|| format!("loading seed {}", seed.display()))?;
     }
 
     println!("Snowflake emulator listening on {}", emulator.url());
