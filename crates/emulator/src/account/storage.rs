@@ -90,7 +90,7 @@ impl Storage {
                     ));
                 };
                 convert(ctx.get_raw(0), &from, &to)
-                    .map_err(|e| rusqlite::Error::UserFunctionError(Box::new(e)))
+                    .map_err(|e| rusqlite::Error::UserFunctionError(carry(&e).into()))
             },
         )
         .map_err(internal)?;
@@ -144,19 +144,33 @@ pub fn watch(conn: &Connection, cancel: &CancelFlag) -> Result<(), SqlError> {
 /// NOT NULL violations; anything else is an internal error.
 pub fn sql_error(error: rusqlite::Error) -> SqlError {
     match error {
-        rusqlite::Error::UserFunctionError(inner) => match inner.downcast::<SqlError>() {
-            Ok(e) => *e,
-            Err(other) => internal(other),
-        },
         rusqlite::Error::SqliteFailure(f, message) => match f.code {
             rusqlite::ErrorCode::OperationInterrupted => SqlError::cancelled(),
             rusqlite::ErrorCode::ConstraintViolation => {
                 SqlError::new("100072", "22000", "NULL result in a non-nullable column")
             }
-            _ => internal(format!("{f}: {}", message.unwrap_or_default())),
+            _ => {
+                let message = message.unwrap_or_default();
+                uncarry(&message).unwrap_or_else(|| internal(format!("{f}: {message}")))
+            }
         },
         other => internal(other),
     }
+}
+
+/// Marks a Snowflake error raised inside a SQLite function: SQLite keeps only the message text.
+const CARRIED: &str = "snowflake-error\u{1}";
+
+fn carry(error: &SqlError) -> String {
+    format!(
+        "{CARRIED}{}\u{1}{}\u{1}{}",
+        error.code, error.sql_state, error.message
+    )
+}
+
+fn uncarry(message: &str) -> Option<SqlError> {
+    let mut parts = message.strip_prefix(CARRIED)?.splitn(3, '\u{1}');
+    Some(SqlError::new(parts.next()?, parts.next()?, parts.next()?))
 }
 
 /// An emulator fault that is not the statement's: Snowflake's internal-error shape.
