@@ -14,6 +14,29 @@
 //! * [`actions`] — the inputs and outputs of the fifteen actions;
 //! * [`catalog`] — the built-in syncs and actions, Nango's frequency grammar;
 //! * [`webhooks`] — webhook payloads, canonical bodies, signatures, the delivery retry schedule.
+//!
+//! On them runs the engine's runtime, reached through one facade, [`Engine`] (cheap to clone),
+//! which the HTTP API and the CLI call:
+//!
+//! * lifecycle — [`Engine::new`] (store, [`EngineConfig`], shared `reqwest::Client`),
+//!   [`Engine::ensure_integration`], [`Engine::spawn_background`] (scheduler, workers, webhook
+//!   dispatcher, credential health checker for a [`ProcessRole`]);
+//! * connections — [`Engine::create_jwt_connection`] ([`CreateConnection`] →
+//!   [`CreatedConnection`] or [`ConnectError`]), [`Engine::delete_connection`],
+//!   [`Engine::refresh_token`], [`Engine::snowflake_client`], [`Engine::check_credentials`];
+//! * syncs — [`Engine::sync_definitions`], [`Engine::trigger`] / [`Engine::start`] /
+//!   [`Engine::pause`] / [`Engine::status`] over a [`SyncTarget`] and [`SyncSelector`]s,
+//!   [`Engine::update_frequency`], [`Engine::create_variant`] / [`Engine::delete_variant`],
+//!   [`Engine::run_sync`] (a run in the foreground, for the CLI);
+//! * actions — [`Engine::run_action`], [`Engine::enqueue_action`], [`Engine::action_result`],
+//!   failing with [`ActionError`] (Nango's codes);
+//! * webhooks — [`Engine::webhook_settings`], [`Engine::set_webhook_settings`],
+//!   [`Engine::redeliver`].
+//!
+//! Runtime modules: [`config`]; `engine` (the facade); `connect` (connections and their
+//! clients); `runner` (one run: batches, checkpoints, counts, finish); `syncs` (the syncs);
+//! `scheduler`, `worker`, `health`, `notify` (which webhooks an event produces);
+//! `action_runner`; [`error`].
 
 #![forbid(unsafe_code)]
 
@@ -30,6 +53,31 @@ pub mod validation;
 pub mod value;
 pub mod watermark;
 pub mod webhooks;
+
+mod action_runner;
+pub mod config;
+mod connect;
+mod engine;
+pub mod error;
+mod health;
+mod notify;
+mod runner;
+mod scheduler;
+pub mod syncs;
+mod worker;
+
+pub use crate::{
+    config::{EngineConfig, ProcessRole},
+    connect::PROVIDER,
+    engine::{
+        BASE_VARIANT, CreateConnection, CreatedConnection, CredentialCheck, Engine, SyncSelector,
+        SyncStatus, SyncStatusKind, SyncTarget, TriggerOpts, WebhookSettings,
+        WebhookSettingsUpdate, frequency_text,
+    },
+    error::{ActionError, ConnectError, EngineError, InputError, SyncControlError},
+    runner::Progress,
+    syncs::SyncDefinition,
+};
 
 #[cfg(test)]
 mod test_fixtures;

@@ -1,0 +1,388 @@
+//! The syncs that list objects container by container — `schemas` (by database), `tables` and
+//! `views` (by schema) — and the listing of a connection's scope that `columns` shares.
+//!
+//! Tables and views of a database are listed with one `SHOW … IN DATABASE "<db>" LIMIT 10000`
+//! when the database has fewer than 10,000 of them (one call instead of one per schema), else
+//! schema by schema with `SHOW … IN SCHEMA`, paged past 10,000 rows. Containers are walked in
+//! byte order of (database, schema); see the resume rule in [`super`].
+
+use std::collections::BTreeMap;
+
+use serde_json::{Value, json};
+use snowgate_snowflake::{Partition, Row};
+
+use super::show;
+use crate::{
+    ids::ObjectKey,
+    mapping,
+    metadata::Scope,
+    runner::{RunContext, RunError},
+    sql::{SHOW_ROW_CAP, ShowTarget, quote_ident},
+};
+
+/// Tables or views.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Objects {
+    Tables,
+    Views,
+}
+
+impl Objects {
+    fn in_schema<'a>(self, database: &'a str, schema: &'a str) -> ShowTarget<'a> {
+        match self {
+            Self::Tables => ShowTarget::Tables { database, schema },
+            Self::Views => ShowTarget::Views { database, schema },
+        }
+    }
+
+    fn in_database(self, database: &str) -> String {
+        let what = match self {
+            Self::Tables => "TABLES",
+            Self::Views => "VIEWS",
+        };
+        format!(
+            "SHOW {what} IN DATABASE {} LIMIT {SHOW_ROW_CAP}",
+            quote_ident(database)
+        )
+    }
+}
+
+/// The connection's scope, from its metadata.
+pub(super) fn scope(ctx: &RunContext) -> Result<Scope, RunError> {
+    Ok(Scope::from_metadata(ctx.metadata())?)
+}
+
+/// Where a resumed run starts: after this database (and schema).
+pub(super) struct ResumePoint {
+    database: String,
+    schema: Option<String>,
+}
+
+impl ResumePoint {
+    pub(super) fn read(ctx: &RunContext) -> Option<Self> {
+        let checkpoint = ctx.start_checkpoint()?;
+        Some(Self {
+            database: checkpoint.get("database")?.as_str()?.to_owned(),
+            schema: checkpoint
+                .get("schema")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+        })
+    }
+}
+
+/// Whether the container (database, schema) comes after the resume point.
+pub(super) fn after(resume: Option<&ResumePoint>, database: &str, schema: Option<&str>) -> bool {
+    let Some(resume) = resume else {
+        return true;
+    };
+    match (schema, &resume.schema) {
+        (Some(schema), Some(done)) => {
+            (database, schema) > (resume.database.as_str(), done.as_str())
+        }
+        _ => database > resume.database.as_str(),
+    }
+}
+
+/// The checkpoint after a container.
+pub(super) fn point(database: &str, schema: Option<&str>) -> Value {
+    match schema {
+        Some(schema) => json!({"database": database, "schema": schema}),
+        None => json!({"database": database}),
+    }
+}
+
+/// Whether an error says a container disappeared (dropped, or no longer visible to the role)
+/// between the statement that listed it and the one that opened it. Its objects are then not
+/// seen, which is right: they are gone.
+pub(super) fn vanished(error: &RunError) -> bool {
+    matches!(error, RunError::Snowflake(snowgate_snowflake::Error::Sql { code, .. }) if code == "002003")
+}
+
+/// The databases in scope, in byte order (personal databases left out).
+pub(super) async fn databases(
+    ctx: &mut RunContext,
+    scope: &Scope,
+) -> Result<Vec<String>, RunError> {
+    let mut pages = show(ctx.client(), &ShowTarget::Databases.statement(), true);
+    let mut names = Vec::new();
+    while let Some(partition) = ctx.next(&mut pages).await? {
+        for row in partition.rows() {
+            if row.get("kind") == Some(mapping::PERSONAL_DATABASE) {
+                continue;
+            }
+            if let Some(name) = row.get("name").filter(|name| scope.includes_database(name)) {
+                names.push(name.to_owned());
+            }
+        }
+    }
+    names.sort();
+    names.dedup();
+    Ok(names)
+}
+
+/// The schemas of `database` in scope, in byte order; empty if the database vanished.
+pub(super) async fn schemas_in(
+    ctx: &mut RunContext,
+    database: &str,
+    scope: &Scope,
+) -> Result<Vec<String>, RunError> {
+    let statement = ShowTarget::Schemas { database }.statement();
+    let mut pages = show(ctx.client(), &statement, true);
+    let mut names = Vec::new();
+    loop {
+        match ctx.next(&mut pages).await {
+            Ok(Some(partition)) => {
+                for row in partition.rows() {
+                    if let Some(name) = row
+                        .get("name")
+                        .filter(|s| scope.includes_schema(database, s))
+                    {
+                        names.push(name.to_owned());
+                    }
+                }
+            }
+            Ok(None) => break,
+            Err(error) if vanished(&error) => return Ok(Vec::new()),
+            Err(error) => return Err(error),
+        }
+    }
+    names.sort();
+    names.dedup();
+    Ok(names)
+}
+
+/// One database's tables or views, grouped by schema.
+pub(super) struct Grouped {
+    partitions: Vec<Partition>,
+    by_schema: BTreeMap<String, Vec<(usize, usize)>>,
+}
+
+impl Grouped {
+    /// The schemas, in byte order, with their rows.
+    pub(super) fn schemas(&self) -> impl Iterator<Item = (&str, impl Iterator<Item = Row<'_>>)> {
+        self.by_schema.iter().map(|(schema, rows)| {
+            let rows = rows
+                .iter()
+                .filter_map(|&(partition, row)| self.partitions[partition].row(row));
+            (schema.as_str(), rows)
+        })
+    }
+}
+
+/// A database's tables or views in one statement, or `Ok(None)` when it has 10,000 or more (or
+/// vanished: `Ok(Some)` of nothing).
+pub(super) async fn in_database(
+    ctx: &mut RunContext,
+    objects: Objects,
+    database: &str,
+) -> Result<Option<Grouped>, RunError> {
+    let mut rows = show(ctx.client(), &objects.in_database(database), false);
+    let mut partitions = Vec::new();
+    let mut count = 0;
+    loop {
+        match ctx.next(&mut rows).await {
+            Ok(Some(partition)) => {
+                count += partition.len();
+                partitions.push(partition);
+            }
+            Ok(None) => break,
+            Err(error) if vanished(&error) => break,
+            Err(error) => return Err(error),
+        }
+    }
+    if count >= SHOW_ROW_CAP {
+        return Ok(None);
+    }
+    let mut by_schema: BTreeMap<String, Vec<(usize, usize)>> = BTreeMap::new();
+    for (index, partition) in partitions.iter().enumerate() {
+        for (row_index, row) in partition.rows().enumerate() {
+            if let Some(schema) = row.get("schema_name") {
+                by_schema
+                    .entry(schema.to_owned())
+                    .or_default()
+                    .push((index, row_index));
+            }
+        }
+    }
+    Ok(Some(Grouped {
+        partitions,
+        by_schema,
+    }))
+}
+
+/// `schemas`: `SHOW SCHEMAS IN DATABASE` for each database in scope; container = database.
+pub(super) async fn schemas(ctx: &mut RunContext) -> Result<(), RunError> {
+    let scope = scope(ctx)?;
+    let resume = ResumePoint::read(ctx);
+    for database in databases(ctx, &scope).await? {
+        if !after(resume.as_ref(), &database, None) {
+            continue;
+        }
+        let statement = ShowTarget::Schemas {
+            database: &database,
+        }
+        .statement();
+        let mut pages = show(ctx.client(), &statement, true);
+        loop {
+            let partition = match ctx.next(&mut pages).await {
+                Ok(Some(partition)) => partition,
+                Ok(None) => break,
+                Err(error) if vanished(&error) => break,
+                Err(error) => return Err(error),
+            };
+            for row in partition.rows() {
+                match mapping::schema(&row, &database) {
+                    Ok(Some(schema))
+                        if scope.includes_schema(&schema.database_name, &schema.name) =>
+                    {
+                        let key = ObjectKey::Schema {
+                            database: &schema.database_name,
+                            schema: &schema.name,
+                        };
+                        ctx.add(&schema, key).await?;
+                    }
+                    Ok(_) => {}
+                    Err(problem) => ctx.problem(problem.into())?,
+                }
+            }
+        }
+        ctx.set_checkpoint(point(&database, None));
+    }
+    Ok(())
+}
+
+/// `tables`.
+pub(super) async fn tables(ctx: &mut RunContext) -> Result<(), RunError> {
+    walk(ctx, Objects::Tables).await
+}
+
+/// `views`.
+pub(super) async fn views(ctx: &mut RunContext) -> Result<(), RunError> {
+    walk(ctx, Objects::Views).await
+}
+
+async fn add_object(
+    ctx: &mut RunContext,
+    objects: Objects,
+    row: &Row<'_>,
+    database: &str,
+    schema: &str,
+) -> Result<(), RunError> {
+    match objects {
+        Objects::Tables => match mapping::table(row, database, schema) {
+            Ok(table) => {
+                let key = ObjectKey::Table {
+                    database,
+                    schema,
+                    table: &table.name,
+                };
+                ctx.add(&table, key).await
+            }
+            Err(problem) => ctx.problem(problem.into()),
+        },
+        Objects::Views => match mapping::view(row, database, schema) {
+            Ok(view) => {
+                let key = ObjectKey::View {
+                    database: &view.database_name,
+                    schema: &view.schema_name,
+                    view: &view.name,
+                };
+                ctx.add(&view, key).await
+            }
+            Err(problem) => ctx.problem(problem.into()),
+        },
+    }
+}
+
+/// Streams one schema's tables or views (paged) into records; a vanished schema has none.
+async fn stream_schema(
+    ctx: &mut RunContext,
+    objects: Objects,
+    database: &str,
+    schema: &str,
+) -> Result<(), RunError> {
+    let statement = objects.in_schema(database, schema).statement();
+    let mut pages = show(ctx.client(), &statement, true);
+    loop {
+        let partition = match ctx.next(&mut pages).await {
+            Ok(Some(partition)) => partition,
+            Ok(None) => return Ok(()),
+            Err(error) if vanished(&error) => return Ok(()),
+            Err(error) => return Err(error),
+        };
+        for row in partition.rows() {
+            add_object(ctx, objects, &row, database, schema).await?;
+        }
+    }
+}
+
+async fn walk(ctx: &mut RunContext, objects: Objects) -> Result<(), RunError> {
+    let scope = scope(ctx)?;
+    let resume = ResumePoint::read(ctx);
+    if let Some(pairs) = scope.explicit_schemas() {
+        for (database, schema) in pairs {
+            if after(resume.as_ref(), &database, Some(&schema)) {
+                stream_schema(ctx, objects, &database, &schema).await?;
+                ctx.set_checkpoint(point(&database, Some(&schema)));
+            }
+        }
+        return Ok(());
+    }
+    for database in databases(ctx, &scope).await? {
+        if resume.as_ref().is_some_and(|r| database < r.database) {
+            continue;
+        }
+        match in_database(ctx, objects, &database).await? {
+            Some(grouped) => {
+                for (schema, rows) in grouped.schemas() {
+                    if !scope.includes_schema(&database, schema)
+                        || !after(resume.as_ref(), &database, Some(schema))
+                    {
+                        continue;
+                    }
+                    for row in rows {
+                        add_object(ctx, objects, &row, &database, schema).await?;
+                    }
+                    ctx.set_checkpoint(point(&database, Some(schema)));
+                }
+            }
+            None => {
+                for schema in schemas_in(ctx, &database, &scope).await? {
+                    if after(resume.as_ref(), &database, Some(&schema)) {
+                        stream_schema(ctx, objects, &database, &schema).await?;
+                        ctx.set_checkpoint(point(&database, Some(&schema)));
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn containers_after_the_resume_point_in_byte_order() {
+        let resume = ResumePoint {
+            database: "DB".into(),
+            schema: Some("S2".into()),
+        };
+        assert!(!after(Some(&resume), "DB", Some("S1")));
+        assert!(!after(Some(&resume), "DB", Some("S2")));
+        assert!(after(Some(&resume), "DB", Some("S3")));
+        assert!(!after(Some(&resume), "A", Some("Z")));
+        assert!(after(Some(&resume), "DB_2", Some("A")));
+        // Byte order, not locale order: lower case sorts after upper case.
+        assert!(after(Some(&resume), "DB", Some("s1")));
+        assert!(after(None, "ANY", None));
+        let database_only = ResumePoint {
+            database: "DB".into(),
+            schema: None,
+        };
+        assert!(!after(Some(&database_only), "DB", None));
+        assert!(after(Some(&database_only), "DC", None));
+    }
+}
