@@ -2,16 +2,14 @@
 
 use std::time::Duration;
 
-use serde_json::{Value, json};
+use serde_json::json;
 use snowgate_snowflake::{
-    AccountIdentifier, AuthCause, Client, ClientConfig, Error, PrivateKey, RetryPolicy, Statement,
+    AccountIdentifier, AuthCause, Client, ClientConfig, Error, PrivateKey, Statement,
 };
 
-use crate::support::{Reply, TestServer, client, client_with, key, recorded_response, script};
-
-fn customers() -> Value {
-    recorded_response("query-results", 0)
-}
+use crate::support::{
+    Reply, TestServer, client, client_at, client_with, customers, retries, script,
+};
 
 fn too_many_requests() -> Reply {
     Reply::json(
@@ -77,9 +75,8 @@ async fn a_persistent_503_spends_the_retry_budget_then_fails() {
     })
     .await;
     let client = client_with(&server, |config| {
-        config.retry(RetryPolicy::new(
+        config.retry(retries(
             3,
-            Duration::from_millis(5),
             Duration::from_millis(20),
             Duration::from_secs(5),
         ))
@@ -103,9 +100,8 @@ async fn the_total_delay_budget_bounds_retry_after() {
     })
     .await;
     let client = client_with(&server, |config| {
-        config.retry(RetryPolicy::new(
+        config.retry(retries(
             5,
-            Duration::from_millis(5),
             Duration::from_millis(20),
             Duration::from_secs(2),
         ))
@@ -285,19 +281,13 @@ async fn an_unreachable_host_is_a_network_error_after_the_budget() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     drop(listener);
-    let config = ClientConfig::new(
-        AccountIdentifier::parse("myorg-myaccount").unwrap(),
-        "alice",
-        key(),
-    )
-    .base_url(format!("http://{address}/").parse().unwrap())
-    .retry(RetryPolicy::new(
-        2,
-        Duration::from_millis(5),
-        Duration::from_millis(10),
-        Duration::from_secs(1),
-    ));
-    let client = Client::new(config).unwrap();
+    let client = client_at(format!("http://{address}/").parse().unwrap(), |config| {
+        config.retry(retries(
+            2,
+            Duration::from_millis(10),
+            Duration::from_secs(1),
+        ))
+    });
     let error = client.check_credentials().await.unwrap_err();
     let Error::Network { host, attempts, .. } = &error else {
         panic!("expected a network error, got {error}");
@@ -318,19 +308,13 @@ async fn network_errors_are_retried_until_the_server_answers() {
         let listener = tokio::net::TcpListener::bind(address).await.unwrap();
         TestServer::serve(listener, script(vec![Reply::json(200, customers())]))
     });
-    let config = ClientConfig::new(
-        AccountIdentifier::parse("myorg-myaccount").unwrap(),
-        "alice",
-        key(),
-    )
-    .base_url(format!("http://{address}/").parse().unwrap())
-    .retry(RetryPolicy::new(
-        20,
-        Duration::from_millis(50),
-        Duration::from_millis(100),
-        Duration::from_secs(10),
-    ));
-    let client = Client::new(config).unwrap();
+    let client = client_at(format!("http://{address}/").parse().unwrap(), |config| {
+        config.retry(retries(
+            20,
+            Duration::from_millis(100),
+            Duration::from_secs(10),
+        ))
+    });
     let result = client.query(&Statement::new("SELECT 1")).await.unwrap();
     assert_eq!(result.num_rows(), 4);
     let server = started.await.unwrap();

@@ -8,12 +8,9 @@ use snowgate_snowflake::{Binding, Error, SessionParameter, Statement, Submitted}
 use uuid::Uuid;
 
 use crate::support::{
-    HANDLE, Logged, Reply, TestServer, client, client_with, recorded_response, script,
+    HANDLE, Logged, Reply, TestServer, client, client_with, customers, running_until_cancelled,
+    script,
 };
-
-fn customers() -> Value {
-    recorded_response("query-results", 0)
-}
 
 #[tokio::test]
 async fn requests_carry_the_jwt_the_headers_and_a_request_id() {
@@ -226,14 +223,7 @@ async fn a_partition_shorter_than_announced_is_an_error() {
 
 #[tokio::test]
 async fn the_wait_deadline_cancels_the_statement() {
-    let server = TestServer::start(|request: &Logged| {
-        if request.path.ends_with("/cancel") {
-            Reply::cancelled(HANDLE)
-        } else {
-            Reply::running(HANDLE)
-        }
-    })
-    .await;
+    let server = TestServer::start(running_until_cancelled).await;
     let statement =
         Statement::new("SELECT SYSTEM$WAIT(600)").wait_timeout(Duration::from_millis(400));
     let error = client(&server).query(&statement).await.unwrap_err();
@@ -258,14 +248,7 @@ async fn the_wait_deadline_cancels_the_statement() {
 
 #[tokio::test]
 async fn dropping_the_future_cancels_the_statement() {
-    let server = TestServer::start(|request: &Logged| {
-        if request.path.ends_with("/cancel") {
-            Reply::cancelled(HANDLE)
-        } else {
-            Reply::running(HANDLE)
-        }
-    })
-    .await;
+    let server = TestServer::start(running_until_cancelled).await;
     let client = client(&server);
     let running = tokio::spawn({
         let client = client.clone();

@@ -345,16 +345,34 @@ pub fn client_with(
     server: &TestServer,
     adjust: impl FnOnce(ClientConfig) -> ClientConfig,
 ) -> Client {
+    client_at(server.url.clone(), adjust)
+}
+
+/// A client for the server at `url`, configured like [`client`] and then by `adjust`.
+pub fn client_at(url: Url, adjust: impl FnOnce(ClientConfig) -> ClientConfig) -> Client {
     let config = ClientConfig::new(AccountIdentifier::parse(ACCOUNT).unwrap(), USER, key())
-        .base_url(server.url.clone())
-        .retry(RetryPolicy::new(
+        .base_url(url)
+        .retry(retries(
             4,
-            Duration::from_millis(20),
             Duration::from_millis(200),
             Duration::from_secs(10),
         ))
         .poll_interval(Duration::from_millis(10), Duration::from_millis(50));
     Client::new(adjust(config)).unwrap()
+}
+
+/// A retry policy with `count` resends from 5 ms up to `largest`, within `total`.
+pub fn retries(count: usize, largest: Duration, total: Duration) -> RetryPolicy {
+    RetryPolicy::new(count, Duration::from_millis(5), largest, total)
+}
+
+/// A statement that runs until it is cancelled.
+pub fn running_until_cancelled(request: &Logged) -> Reply {
+    if request.path.ends_with("/cancel") {
+        Reply::cancelled(HANDLE)
+    } else {
+        Reply::running(HANDLE)
+    }
 }
 
 /// One recorded HTTP exchange.
@@ -429,4 +447,9 @@ pub fn recorded_response(name: &str, index: usize) -> Value {
         .exchanges[index]
         .response
         .clone()
+}
+
+/// The recorded answer to `SELECT * FROM NANGO_TEST_DB.SALES.CUSTOMERS` (4 rows, 7 columns).
+pub fn customers() -> Value {
+    recorded_response("query-results", 0)
 }
