@@ -14,8 +14,8 @@ use super::{
     Account,
     catalog::{Catalog, Database, ObjectKind, Schema, Table, TableColumn, Visibility, qualified},
     ddl::{
-        self, current_database, current_schema, database, database_visible, object_path, schema,
-        schema_path, schema_visible, unsupported,
+        self, database, database_visible, object_path, schema, schema_path, schema_visible,
+        unsupported,
     },
     lexer::Cursor,
     now_millis,
@@ -179,18 +179,24 @@ fn scope(session: &Session, c: &mut Cursor) -> Result<Scope, SqlError> {
     if c.keyword("ACCOUNT") {
         return Ok(Scope::Account);
     }
+    // `IN DATABASE` / `IN SCHEMA` without a name and without a current one have no effect
+    // (Snowflake's documented behaviour): the scope widens to what is current, else the account.
     if c.keyword("DATABASE") {
         if at_filter(c) {
-            return Ok(Scope::Database(current_database(session)?));
+            return Ok(session
+                .database
+                .clone()
+                .map_or(Scope::Account, Scope::Database));
         }
         return Ok(Scope::Database(c.object_name()?.join(".")));
     }
     if c.keyword("SCHEMA") {
         if at_filter(c) {
-            return Ok(Scope::Schema(
-                current_database(session)?,
-                current_schema(session)?,
-            ));
+            return Ok(match (&session.database, &session.schema) {
+                (Some(db), Some(schema)) => Scope::Schema(db.clone(), schema.clone()),
+                (Some(db), None) => Scope::Database(db.clone()),
+                _ => Scope::Account,
+            });
         }
         let (db, name) = schema_path(session, &c.object_name()?)?;
         return Ok(Scope::Schema(db, name));
