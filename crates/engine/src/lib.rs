@@ -13,7 +13,8 @@
 //! * [`watermark`] — typed incremental watermarks, their bindings and the incremental statement;
 //! * [`actions`] — the inputs and outputs of the fifteen actions;
 //! * [`catalog`] — the built-in syncs and actions, Nango's frequency grammar;
-//! * [`webhooks`] — webhook payloads, canonical bodies, signatures, the delivery retry schedule.
+//! * [`webhooks`] — webhook payloads, canonical bodies, signatures, the delivery retry schedule;
+//! * [`custom`] — custom (SQL-defined) sync declarations, `:name` bindings, derived model schemas.
 //!
 //! On them runs the engine's runtime, reached through one facade, [`Engine`] (cheap to clone),
 //! which the HTTP API and the CLI call:
@@ -40,30 +41,31 @@
 
 #![forbid(unsafe_code)]
 
+
+mod action_runner;
+mod connect;
+mod engine;
+mod health;
+mod notify;
+mod runner;
+mod scheduler;
 pub mod actions;
 pub mod canonical;
 pub mod catalog;
+pub mod config;
+pub mod custom;
+pub mod error;
 pub mod ids;
 pub mod mapping;
 pub mod metadata;
 pub mod models;
 pub mod row;
 pub mod sql;
+pub mod syncs;
 pub mod validation;
 pub mod value;
 pub mod watermark;
 pub mod webhooks;
-
-mod action_runner;
-pub mod config;
-mod connect;
-mod engine;
-pub mod error;
-mod health;
-mod notify;
-mod runner;
-mod scheduler;
-pub mod syncs;
 mod worker;
 
 pub use crate::{
