@@ -41,31 +41,31 @@
 
 #![forbid(unsafe_code)]
 
-
-mod action_runner;
-mod connect;
-mod engine;
-mod health;
-mod notify;
-mod runner;
-mod scheduler;
 pub mod actions;
 pub mod canonical;
 pub mod catalog;
-pub mod config;
 pub mod custom;
-pub mod error;
 pub mod ids;
 pub mod mapping;
 pub mod metadata;
 pub mod models;
 pub mod row;
 pub mod sql;
-pub mod syncs;
 pub mod validation;
 pub mod value;
 pub mod watermark;
 pub mod webhooks;
+
+mod action_runner;
+pub mod config;
+mod connect;
+mod engine;
+pub mod error;
+mod health;
+mod notify;
+mod runner;
+mod scheduler;
+pub mod syncs;
 mod worker;
 
 pub use crate::{
