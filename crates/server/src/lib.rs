@@ -1,3 +1,288 @@
-//! Snowgate HTTP API, Nango-compatible
+//! Snowgate's HTTP API, wire-compatible with Nango's public API so that `@nangohq/node` and
+//! `@nangohq/frontend` work against it unchanged.
+//!
+//! The server is a library: [`Server::open`] opens the store the [`Config`] names and settles
+//! the secret key; [`Server::run`] serves on a listener until the shutdown token fires (tests
+//! bind port 0). [`run`] does both.
+//!
+//! ```no_run
+//! # async fn example() -> Result<(), snowgate_server::ServeError> {
+//! let config = snowgate_server::Config::load(None).expect("valid configuration");
+//! let listener = tokio::net::TcpListener::bind(config.listen).await?;
+//! let shutdown = tokio_util::sync::CancellationToken::new();
+//! snowgate_server::run(config, listener, shutdown).await
+//! # }
+//! ```
+//!
+//! What lives here is HTTP only: authentication ([`auth`]), strict parsing with Nango's codes
+//! ([`extract`]), the error envelope ([`error`]), rate limits, CORS and the routes. Rules belong
+//! to the engine and the store.
 
 #![forbid(unsafe_code)]
+
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod extract;
+pub mod provider;
+mod rate_limit;
+mod routes;
+pub mod state;
+pub mod time;
+
+use std::{net::SocketAddr, time::Duration};
+
+use axum::{
+    Json, Router,
+    http::{HeaderName, Method, StatusCode},
+    middleware,
+    response::IntoResponse,
+    routing::get,
+};
+use secrecy::{ExposeSecret, SecretString};
+use snowgate_store::{AnyStore, MasterKey, Store, StoreConfig, StoreError, setting};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tower_http::{
+    cors::{AllowOrigin, CorsLayer},
+    trace::TraceLayer,
+};
+
+pub use crate::{
+    config::{ApiConfig, Config, Role},
+    error::{ApiError, ApiResult},
+    routes::records::page_json,
+    state::AppState,
+};
+
+/// Why the server could not start or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The store could not be opened.
+    #[error("cannot open the store: {0}")]
+    Store(#[from] StoreError),
+    /// A setting is invalid.
+    #[error("invalid configuration: {0}")]
+    Config(String),
+    /// Listening or serving failed.
+    #[error("the HTTP server failed: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// A server with its store open, ready to run.
+#[derive(Debug)]
+pub struct Server {
+    config: Config,
+    store: AnyStore,
+    secret_key: SecretString,
+    key_generated: bool,
+}
+
+impl Server {
+    /// Opens the store and settles the secret key: `secret_key` from the configuration, else the
+    /// one stored (sealed) at a previous start, else a new UUID v4, stored.
+    pub async fn open(config: Config) -> Result<Self, ServeError> {
+        let parse_key = |key: &SecretString, name: &str| {
+            MasterKey::from_base64(key.expose_secret())
+                .map_err(|error| ServeError::Config(format!("{name}: {error}")))
+        };
+        let master_key = config
+            .encryption_key
+            .as_ref()
+            .map(|key| parse_key(key, "SNOWGATE_ENCRYPTION_KEY"))
+            .transpose()?;
+        let previous_keys = config
+            .encryption_key_previous
+            .as_ref()
+            .map(|keys| {
+                keys.expose_secret()
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|key| !key.is_empty())
+                    .map(|key| {
+                        parse_key(&SecretString::from(key), "SNOWGATE_ENCRYPTION_KEY_PREVIOUS")
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .transpose()?
+            .unwrap_or_default();
+        let store = snowgate_store::connect(StoreConfig {
+            database_url: config.database_url.clone(),
+            data_dir: config.data_dir.clone(),
+            master_key,
+            previous_keys,
+        })
+        .await?;
+        let (secret_key, key_generated) = match &config.secret_key {
+            Some(key) if auth::is_secret_key_format(key.expose_secret()) => (key.clone(), false),
+            Some(_) => {
+                return Err(ServeError::Config(
+                    "SNOWGATE_SECRET_KEY must be a UUID v4 (e.g. from `uuidgen -r`), as Nango's SDKs expect"
+                        .into(),
+                ));
+            }
+            None => {
+                let candidate = SecretString::from(uuid::Uuid::new_v4().to_string());
+                let key = store
+                    .secret_setting_or_insert(setting::SECRET_API_KEY, candidate.clone())
+                    .await?;
+                let generated = key.expose_secret() == candidate.expose_secret();
+                (key, generated)
+            }
+        };
+        Ok(Self {
+            config,
+            store,
+            secret_key,
+            key_generated,
+        })
+    }
+
+    /// The store.
+    pub fn store(&self) -> &AnyStore {
+        &self.store
+    }
+
+    /// The secret API key apps authenticate with.
+    pub fn secret_key(&self) -> &SecretString {
+        &self.secret_key
+    }
+
+    /// Whether the key was generated by this start (so it should be shown to the operator).
+    pub fn key_generated(&self) -> bool {
+        self.key_generated
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The state handlers share, for a server reached at `public_url`.
+    pub fn state(&self, public_url: String) -> AppState {
+        AppState::new(
+            self.store.clone(),
+            self.config.api.clone(),
+            public_url,
+            self.secret_key.clone(),
+        )
+    }
+
+    /// Serves the API on `listener` until `shutdown` is cancelled, then lets open requests
+    /// finish. A `worker` role serves no HTTP and just waits for the shutdown.
+    pub async fn run(
+        self,
+        listener: TcpListener,
+        shutdown: CancellationToken,
+    ) -> Result<(), ServeError> {
+        let address = listener.local_addr()?;
+        let public_url = self
+            .config
+            .api
+            .public_url
+            .clone()
+            .unwrap_or_else(|| default_public_url(address));
+        if self.config.role == Role::Worker {
+            drop(listener);
+            shutdown.cancelled().await;
+        } else {
+            let app = router(self.state(public_url.clone()));
+            tracing::info!(%public_url, backend = self.store.backend(), "Snowgate API listening");
+            axum::serve(listener, app)
+                .with_graceful_shutdown(shutdown.cancelled_owned())
+                .await?;
+        }
+        self.store.close().await;
+        Ok(())
+    }
+}
+
+/// `http://<address>`, with a wildcard address replaced by loopback.
+fn default_public_url(address: SocketAddr) -> String {
+    let mut address = address;
+    if address.ip().is_unspecified() {
+        address.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+    }
+    format!("http://{address}")
+}
+
+/// Opens the store and serves until `shutdown` (see [`Server`]).
+pub async fn run(
+    config: Config,
+    listener: TcpListener,
+    shutdown: CancellationToken,
+) -> Result<(), ServeError> {
+    Server::open(config).await?.run(listener, shutdown).await
+}
+
+/// The OpenAPI document of every route.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let (_, mut document) = routes::api().split_for_parts();
+    routes::add_aliases(&mut document);
+    document
+}
+
+/// The HTTP application over `state`: the routes, `/openapi.json`, `/health`, CORS, rate limits.
+pub fn router(state: AppState) -> Router {
+    let (routes, _) = routes::api().split_for_parts();
+    let document = openapi();
+    let cors = CorsLayer::new()
+        .allow_origin(AllowOrigin::any())
+        .allow_methods([
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+            Method::OPTIONS,
+        ])
+        .allow_headers(
+            [
+                "authorization",
+                "content-type",
+                "accept",
+                "origin",
+                "x-requested-with",
+                "nango-activity-log-id",
+                "nango-is-dry-run",
+                "nango-is-sync",
+                "nango-is-script",
+                "provider-config-key",
+                "connection-id",
+                "sentry-trace",
+                "baggage",
+                "retries",
+                "retry-on",
+                "base-url-override",
+                "decompress",
+                "x-async",
+                "x-max-retries",
+            ]
+            .map(HeaderName::from_static),
+        )
+        .max_age(Duration::from_secs(600));
+    routes
+        .route("/openapi.json", get(move || async move { Json(document) }))
+        .route(
+            "/health",
+            get(|| async { Json(serde_json::json!({"result": "ok"})) }),
+        )
+        .fallback(|| async {
+            ApiError::not_found("Unknown route; see /openapi.json for the routes")
+        })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "This route does not take this method; see /openapi.json",
+            )
+            .into_response()
+        })
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            rate_limit::limit,
+        ))
+        .layer(cors)
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}

@@ -1,0 +1,128 @@
+//! Configuration of `snowgate serve`: defaults, then a TOML file (`snowgate.toml` or `--config`),
+//! then `SNOWGATE_*` environment variables (nested keys with `__`, e.g.
+//! `SNOWGATE_API__READ_CREDENTIALS=true`).
+
+use std::{net::SocketAddr, num::NonZeroU32, path::PathBuf};
+
+use figment::{
+    Figment,
+    providers::{Env, Format, Toml},
+};
+use secrecy::SecretString;
+use serde::Deserialize;
+
+/// Everything `snowgate serve` reads.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct Config {
+    /// Where the API listens (`SNOWGATE_LISTEN`, `--listen`).
+    pub listen: SocketAddr,
+    /// The data directory: SQLite file, generated master key (`SNOWGATE_DATA_DIR`).
+    pub data_dir: PathBuf,
+    /// `postgres://…` for a shared PostgreSQL; unset for the embedded SQLite file
+    /// (`SNOWGATE_DATABASE_URL`).
+    pub database_url: Option<String>,
+    /// The master key that seals credentials, base64 (`SNOWGATE_ENCRYPTION_KEY`); unset in
+    /// embedded mode generates one into the data directory.
+    pub encryption_key: Option<SecretString>,
+    /// Older master keys, comma-separated, during a rotation
+    /// (`SNOWGATE_ENCRYPTION_KEY_PREVIOUS`).
+    pub encryption_key_previous: Option<SecretString>,
+    /// The environment's secret API key, a UUID v4 (`SNOWGATE_SECRET_KEY`); unset generates one
+    /// once, stores it sealed and prints it.
+    pub secret_key: Option<SecretString>,
+    /// Which parts this process runs.
+    pub role: Role,
+    /// The HTTP API.
+    pub api: ApiConfig,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 3003)),
+            data_dir: PathBuf::from("snowgate-data"),
+            database_url: None,
+            encryption_key: None,
+            encryption_key_previous: None,
+            secret_key: None,
+            role: Role::All,
+            api: ApiConfig::default(),
+        }
+    }
+}
+
+impl Config {
+    /// Loads the layers: defaults, the TOML file (`path`, else `snowgate.toml` if it exists),
+    /// then `SNOWGATE_*` variables.
+    pub fn load(path: Option<&std::path::Path>) -> Result<Self, Box<figment::Error>> {
+        let file = path.map_or_else(|| PathBuf::from("snowgate.toml"), PathBuf::from);
+        let figment = Figment::new().merge(Toml::file(file));
+        let figment = match path {
+            // An explicitly named file must exist.
+            Some(path) if !path.exists() => {
+                return Err(Box::new(figment::Error::from(format!(
+                    "the configuration file {} does not exist",
+                    path.display()
+                ))));
+            }
+            _ => figment,
+        };
+        figment
+            .merge(Env::prefixed("SNOWGATE_").split("__"))
+            .extract()
+            .map_err(Box::new)
+    }
+}
+
+/// Which parts a process runs (`--role`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// The HTTP API only; workers run elsewhere (scaled out on PostgreSQL).
+    Api,
+    /// Scheduler, workers and webhook dispatcher only, no HTTP.
+    Worker,
+    /// Everything in one process (the default).
+    All,
+}
+
+impl std::str::FromStr for Role {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text.to_ascii_lowercase().as_str() {
+            "api" => Ok(Self::Api),
+            "worker" => Ok(Self::Worker),
+            "all" => Ok(Self::All),
+            _ => Err(format!("{text:?} is not a role; use api, worker or all")),
+        }
+    }
+}
+
+/// Settings of the HTTP API.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ApiConfig {
+    /// The URL apps reach this server at, for links it hands out (connect links, logos, status
+    /// URLs); default `http://<listen>`.
+    pub public_url: Option<String>,
+    /// The Connect UI that connect links open, given the session token and this API's URL.
+    pub connect_ui_url: String,
+    /// Whether the secret key may read connections' credentials (private key, JWT): Nango's
+    /// `environment:connections:read_credentials` scope. Off unless configured.
+    pub read_credentials: bool,
+    /// Requests per minute the environment may make before `429`.
+    pub rate_limit_per_minute: NonZeroU32,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        Self {
+            public_url: None,
+            connect_ui_url: "https://connect.nango.dev".into(),
+            read_credentials: false,
+            rate_limit_per_minute: NonZeroU32::new(600_000).expect("non-zero"),
+        }
+    }
+}

@@ -1,0 +1,317 @@
+//! The harness: a real Snowgate API on a loopback port (port 0) over a fresh store — a SQLite
+//! file in a temp dir, or a fresh PostgreSQL schema when `SNOWGATE_TEST_DATABASE_URL` is set —
+//! driven over HTTP with typed helpers. Quiet unless `TEST_LOG=1`.
+
+use std::{future::Future, panic::AssertUnwindSafe, sync::Once};
+
+use anyhow::Context as _;
+use futures::FutureExt;
+use reqwest::{Method, RequestBuilder, Response};
+use secrecy::ExposeSecret;
+use serde_json::{Value, json};
+use snowgate_server::{Config, Server};
+use snowgate_store::{
+    AnyStore, Connection, ModelKey, NewConnection, NewIntegration, NewRecord, NewSync, SaveBatch,
+    SaveCounts, SecretJson, Store,
+};
+use tempfile::TempDir;
+use tokio_util::sync::CancellationToken;
+
+/// The integration every test uses.
+pub const INTEGRATION: &str = "snowflake-jwt";
+
+fn init_logging() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        if std::env::var("TEST_LOG").is_ok_and(|value| value == "1") {
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter("info,snowgate_server=debug")
+                .with_test_writer()
+                .try_init();
+        }
+    });
+}
+
+/// A running API and what tests need to drive and inspect it.
+pub struct App {
+    /// `http://127.0.0.1:<port>`.
+    pub url: String,
+    /// The secret key.
+    pub key: String,
+    /// The store behind the API (for seeding what only syncs write).
+    pub store: AnyStore,
+    /// A plain client.
+    pub http: reqwest::Client,
+    shutdown: CancellationToken,
+    server: Option<tokio::task::JoinHandle<()>>,
+    _dir: TempDir,
+}
+
+impl App {
+    /// A request with the secret key.
+    pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
+        self.http
+            .request(method, format!("{}{path}", self.url))
+            .bearer_auth(&self.key)
+    }
+
+    /// A request without credentials.
+    pub fn anonymous(&self, method: Method, path: &str) -> RequestBuilder {
+        self.http.request(method, format!("{}{path}", self.url))
+    }
+
+    /// `GET` with the secret key, answering status and JSON.
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        send(self.request(Method::GET, path)).await
+    }
+
+    /// A JSON request with the secret key, answering status and JSON.
+    pub async fn send_json(&self, method: Method, path: &str, body: Value) -> (u16, Value) {
+        send(self.request(method, path).json(&body)).await
+    }
+
+    /// A records page for a connection.
+    pub async fn records(&self, connection_id: &str, query: &str) -> (u16, Value) {
+        send(
+            self.request(Method::GET, &format!("/records/?{query}"))
+                .header("Connection-Id", connection_id)
+                .header("Provider-Config-Key", INTEGRATION),
+        )
+        .await
+    }
+
+    /// Creates a connection directly in the store (as `/auth/jwt` would, without a Snowflake).
+    pub async fn connection(&self, connection_id: &str, tags: Value) -> anyhow::Result<Connection> {
+        self.store
+            .upsert_integration(&NewIntegration {
+                unique_key: INTEGRATION.into(),
+                provider: INTEGRATION.into(),
+                display_name: None,
+                config: json!({}),
+            })
+            .await?;
+        let (connection, _) = self
+            .store
+            .upsert_connection(&NewConnection {
+                integration_key: INTEGRATION.into(),
+                connection_id: connection_id.into(),
+                connection_config: json!({"subdomain": "KXOPMLU-RE00572"}),
+                metadata: Some(json!({})),
+                tags: serde_json::from_value(tags)?,
+                end_user: None,
+                webhook_url_override: None,
+                credentials: SecretJson::new(&json!({
+                    "type": "JWT",
+                    "accountIdentifier": "KXOPMLU-RE00572",
+                    "userName": "MYUSER",
+                    "privateKey": "-----BEGIN PRIVATE KEY-----\nMIIEtest\n-----END PRIVATE KEY-----",
+                })),
+            })
+            .await?;
+        Ok(connection)
+    }
+
+    /// Saves records of `model` for a connection in one run of a `seed` sync, as a sync would.
+    pub async fn save(
+        &self,
+        connection: &Connection,
+        model: &str,
+        records: &[Value],
+    ) -> anyhow::Result<SaveCounts> {
+        let sync = self
+            .store
+            .ensure_sync(&NewSync {
+                connection: connection.id,
+                name: "seed".into(),
+                variant: "base".into(),
+                frequency_secs: 3600,
+                paused: true,
+                next_run_at: None,
+            })
+            .await?;
+        let run = self.store.start_run(sync.id, false).await?;
+        let records: Vec<NewRecord> = records
+            .iter()
+            .map(|record| {
+                let text = record.to_string();
+                let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, text.as_bytes());
+                NewRecord {
+                    external_id: record["id"]
+                        .as_str()
+                        .expect("records have string ids")
+                        .to_owned(),
+                    payload: serde_json::value::RawValue::from_string(text).expect("valid JSON"),
+                    hash: digest.as_ref().try_into().expect("32 bytes"),
+                }
+            })
+            .collect();
+        let model = ModelKey::new(model, None);
+        Ok(self
+            .store
+            .save_records(SaveBatch {
+                connection: connection.id,
+                model: &model,
+                records: &records,
+                run: run.id,
+                checkpoint: None,
+            })
+            .await?)
+    }
+
+    /// Stops the server and waits for it.
+    pub async fn stop(mut self) {
+        self.shutdown.cancel();
+        if let Some(server) = self.server.take() {
+            let _ = server.await;
+        }
+    }
+}
+
+impl Drop for App {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+/// Sends a request, answering status and JSON body (`null` when empty).
+pub async fn send(request: RequestBuilder) -> (u16, Value) {
+    let response = request.send().await.expect("the server answers");
+    json_of(response).await
+}
+
+/// Status and JSON body of a response.
+pub async fn json_of(response: Response) -> (u16, Value) {
+    let status = response.status().as_u16();
+    let bytes = response.bytes().await.expect("a body");
+    let body = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+    };
+    (status, body)
+}
+
+/// One master key for the whole test binary, so a test can reopen its database with a new
+/// server.
+fn test_master_key() -> secrecy::SecretString {
+    static KEY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    KEY.get_or_init(|| {
+        snowgate_store::MasterKey::generate()
+            .to_base64()
+            .expose_secret()
+            .to_owned()
+    })
+    .clone()
+    .into()
+}
+
+/// Where a test's store lives.
+#[derive(Debug, Clone)]
+pub enum Backend {
+    /// A SQLite file in the temp dir.
+    Sqlite,
+    /// A PostgreSQL URL (a fresh schema).
+    Postgres(String),
+}
+
+/// Starts an API over `backend`, with `configure` applied to the defaults.
+pub async fn spawn(backend: Backend, configure: impl FnOnce(&mut Config)) -> anyhow::Result<App> {
+    init_logging();
+    let dir = tempfile::tempdir()?;
+    let mut config = Config {
+        data_dir: dir.path().to_owned(),
+        database_url: match &backend {
+            Backend::Sqlite => None,
+            Backend::Postgres(url) => Some(url.clone()),
+        },
+        ..Config::default()
+    };
+    config.encryption_key = Some(test_master_key());
+    configure(&mut config);
+    let server = Server::open(config).await.context("opening the server")?;
+    let key = server.secret_key().expose_secret().to_owned();
+    let store = server.store().clone();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}", listener.local_addr()?);
+    let shutdown = CancellationToken::new();
+    let token = shutdown.clone();
+    let handle = tokio::spawn(async move {
+        server.run(listener, token).await.expect("the server runs");
+    });
+    Ok(App {
+        url,
+        key,
+        store,
+        http: reqwest::Client::new(),
+        shutdown,
+        server: Some(handle),
+        _dir: dir,
+    })
+}
+
+/// Runs `test` against an API on SQLite.
+pub async fn on_sqlite<F, Fut>(test: F) -> anyhow::Result<()>
+where
+    F: FnOnce(Backend) -> Fut,
+    Fut: Future<Output = anyhow::Result<()>>,
+{
+    test(Backend::Sqlite).await
+}
+
+/// Runs `test` against an API on a fresh PostgreSQL schema, dropped afterwards. Without
+/// `SNOWGATE_TEST_DATABASE_URL` it does nothing and says so.
+pub async fn on_postgres<F, Fut>(test: F) -> anyhow::Result<()>
+where
+    F: FnOnce(Backend) -> Fut,
+    Fut: Future<Output = anyhow::Result<()>>,
+{
+    let Ok(base) = std::env::var("SNOWGATE_TEST_DATABASE_URL") else {
+        eprintln!("SNOWGATE_TEST_DATABASE_URL is not set: PostgreSQL variant not run");
+        return Ok(());
+    };
+    let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
+    let admin = sqlx::PgPool::connect(&base)
+        .await
+        .context("connecting to the test PostgreSQL")?;
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+        .execute(&admin)
+        .await?;
+    let separator = if base.contains('?') { '&' } else { '?' };
+    let url = format!("{base}{separator}options=-c%20search_path%3D{schema}");
+    let outcome = AssertUnwindSafe(test(Backend::Postgres(url)))
+        .catch_unwind()
+        .await;
+    sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
+        .execute(&admin)
+        .await?;
+    admin.close().await;
+    match outcome {
+        Ok(result) => result,
+        Err(panic) => std::panic::resume_unwind(panic),
+    }
+}
+
+/// Declares each listed `async fn(Backend) -> anyhow::Result<()>` as a SQLite and a PostgreSQL
+/// test.
+macro_rules! api_tests {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() -> anyhow::Result<()> {
+                    crate::support::on_sqlite(super::$name).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() -> anyhow::Result<()> {
+                    crate::support::on_postgres(super::$name).await
+                }
+            )*
+        }
+    };
+}
+pub(crate) use api_tests;
