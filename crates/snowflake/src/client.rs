@@ -796,7 +796,8 @@ impl Failure {
     fn is_retryable(&self) -> bool {
         match self {
             Self::Status { .. } => true,
-            Self::Network(error) => !error.is_builder() && !error.is_decode(),
+            // Body and decompression errors count: a connection cut mid-body shows as one.
+            Self::Network(error) => !error.is_builder(),
             Self::Fatal(_) => false,
         }
     }

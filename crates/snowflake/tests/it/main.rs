@@ -2,6 +2,7 @@
 //! client sends and answers with responses recorded from real Snowflake, and against the
 //! emulator.
 
+mod emulator;
 mod faults;
 mod protocol;
 mod recorded;
