@@ -103,7 +103,12 @@ pub struct StoreConfig {
 impl StoreConfig {
     /// The embedded defaults for a data directory: SQLite, master key file.
     pub fn new(data_dir: impl Into<PathBuf>) -> Self {
-        Self { database_url: None, data_dir: data_dir.into(), master_key: None, previous_keys: Vec::new() }
+        Self {
+            database_url: None,
+            data_dir: data_dir.into(),
+            master_key: None,
+            previous_keys: Vec::new(),
+        }
     }
 }
 
@@ -123,7 +128,9 @@ pub async fn connect(config: StoreConfig) -> Result<AnyStore> {
                     Ok(AnyStore::Postgres(PostgresStore::open(url, cipher).await?))
                 }
                 "sqlite" => open_sqlite(&config.data_dir, cipher).await,
-                other => Err(StoreError::UnsupportedUrl { scheme: other.to_owned() }),
+                other => Err(StoreError::UnsupportedUrl {
+                    scheme: other.to_owned(),
+                }),
             }
         }
     }

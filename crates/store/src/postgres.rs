@@ -5,11 +5,11 @@
 use std::{sync::RwLock, time::Duration};
 
 use sqlx::{
-    Postgres, Transaction,
+    Postgres, QueryBuilder, Transaction,
     postgres::{PgConnectOptions, PgPool, PgPoolOptions},
 };
 
-use crate::secret::Cipher;
+use crate::{secret::Cipher, sql::ChangedRecord};
 
 /// Connections per process.
 const MAX_CONNECTIONS: u32 = 16;
@@ -26,14 +26,22 @@ impl PostgresStore {
     /// so processes starting together apply them once) and checks that `cipher` holds the master
     /// key the database was sealed with.
     pub async fn open(url: &str, cipher: Cipher) -> crate::Result<Self> {
-        let options: PgConnectOptions = url.parse()?;
+        // Records tables grow from empty to millions of rows: a generic plan cached while a table
+        // was small (a sequential scan) would stay in use as it grows, so plan every statement
+        // for its parameters and the table's current size.
+        let options = url
+            .parse::<PgConnectOptions>()?
+            .options([("plan_cache_mode", "force_custom_plan")]);
         let pool = PgPoolOptions::new()
             .max_connections(MAX_CONNECTIONS)
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(options)
             .await?;
         sqlx::migrate!("migrations/postgres").run(&pool).await?;
-        let store = Self { pool, cipher: std::sync::Arc::new(RwLock::new(std::sync::Arc::new(cipher))) };
+        let store = Self {
+            pool,
+            cipher: std::sync::Arc::new(RwLock::new(std::sync::Arc::new(cipher))),
+        };
         store.verify_master_key().await?;
         Ok(store)
     }
@@ -47,6 +55,28 @@ impl PostgresStore {
     const SKIP_LOCKED: &'static str = " FOR UPDATE SKIP LOCKED";
     const TAG_PAIRS: &'static str = "json_each_text(c.tags::json) AS t";
     const STRPOS: &'static str = "strpos";
+
+    fn push_text_in(query: &mut QueryBuilder<Postgres>, values: &[&str]) {
+        query.push(" = ANY(").push_bind(values.to_vec()).push(")");
+    }
+
+    fn push_record_rows(query: &mut QueryBuilder<Postgres>, rows: &[ChangedRecord<'_>]) {
+        query.push("UNNEST(");
+        query
+            .push_bind(rows.iter().map(|r| r.external_id).collect::<Vec<_>>())
+            .push("::text[], ");
+        query
+            .push_bind(rows.iter().map(|r| r.seq).collect::<Vec<_>>())
+            .push("::int8[], ");
+        query
+            .push_bind(rows.iter().map(|r| &r.hash[..]).collect::<Vec<_>>())
+            .push("::bytea[], ");
+        query
+            .push_bind(rows.iter().map(|r| r.payload).collect::<Vec<_>>())
+            .push("::text[], ");
+        query.push_bind(rows.iter().map(|r| r.action.as_str()).collect::<Vec<_>>());
+        query.push("::text[]) AS u(external_id, seq, hash, payload, last_action)");
+    }
 
     fn reader(&self) -> &PgPool {
         &self.pool

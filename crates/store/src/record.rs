@@ -54,8 +54,11 @@ impl fmt::Display for ModelKey {
 pub struct NewRecord {
     /// The record's id; NUL characters are stripped by the store.
     pub external_id: String,
-    /// The record as JSON. Its exact text is hashed, so serialise records deterministically.
+    /// The record as JSON, stored and served as given.
     pub payload: Box<RawValue>,
+    /// The payload's content hash, computed by the caller (the engine hashes canonical JSON, so
+    /// key order never counts as a change). Equal hashes mean "unchanged".
+    pub hash: [u8; 32],
 }
 
 /// A batch of records of one model, saved in one transaction with the sync's checkpoint.
@@ -185,7 +188,9 @@ pub struct Cursor {
 
 impl fmt::Display for Cursor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let time = self.modified_at.to_rfc3339_opts(SecondsFormat::Micros, false);
+        let time = self
+            .modified_at
+            .to_rfc3339_opts(SecondsFormat::Micros, false);
         f.write_str(&STANDARD.encode(format!("{time}||{}", self.seq)))
     }
 }
@@ -203,8 +208,14 @@ impl FromStr for Cursor {
         let text = std::str::from_utf8(&decoded).map_err(|_| invalid())?;
         let (time, seq) = text.split_once("||").ok_or_else(invalid)?;
         Ok(Self {
-            seq: seq.parse().ok().filter(|seq: &i64| *seq >= 0).ok_or_else(invalid)?,
-            modified_at: DateTime::parse_from_rfc3339(time).map_err(|_| invalid())?.to_utc(),
+            seq: seq
+                .parse()
+                .ok()
+                .filter(|seq: &i64| *seq >= 0)
+                .ok_or_else(invalid)?,
+            modified_at: DateTime::parse_from_rfc3339(time)
+                .map_err(|_| invalid())?
+                .to_utc(),
         })
     }
 }

@@ -35,24 +35,21 @@ pub(crate) fn now() -> i64 {
     micros(Utc::now())
 }
 
-/// The content hash of a record payload: the first 16 bytes of its SHA-256.
-pub(crate) fn content_hash(payload: &str) -> [u8; 16] {
-    let digest = digest::digest(&digest::SHA256, payload.as_bytes());
-    let mut hash = [0u8; 16];
-    hash.copy_from_slice(&digest.as_ref()[..16]);
-    hash
-}
-
 /// The SHA-256 under which a connect-session token is stored.
 pub(crate) fn token_hash(token: &str) -> Vec<u8> {
-    digest::digest(&digest::SHA256, token.as_bytes()).as_ref().to_vec()
+    digest::digest(&digest::SHA256, token.as_bytes())
+        .as_ref()
+        .to_vec()
 }
 
 pub(crate) fn to_json<T: serde::Serialize>(what: &'static str, value: &T) -> Result<String> {
     serde_json::to_string(value).map_err(json_error(what))
 }
 
-pub(crate) fn from_json<T: serde::de::DeserializeOwned>(what: &'static str, text: &str) -> Result<T> {
+pub(crate) fn from_json<T: serde::de::DeserializeOwned>(
+    what: &'static str,
+    text: &str,
+) -> Result<T> {
     serde_json::from_str(text).map_err(json_error(what))
 }
 
@@ -64,7 +61,8 @@ fn from_json_opt<T: serde::de::DeserializeOwned>(
 }
 
 fn parsed<T>(what: &'static str, text: &str, parse: fn(&str) -> Option<T>) -> Result<T> {
-    parse(text).ok_or_else(|| StoreError::Invalid(format!("unknown {what} {text:?} in the database")))
+    parse(text)
+        .ok_or_else(|| StoreError::Invalid(format!("unknown {what} {text:?} in the database")))
 }
 
 #[derive(sqlx::FromRow)]
@@ -142,7 +140,11 @@ pub(crate) struct ConnectionErrorRow {
 impl ConnectionErrorRow {
     pub(crate) fn into_error(self) -> Result<ConnectionError> {
         Ok(ConnectionError {
-            kind: parsed("connection error kind", &self.kind, ConnectionErrorKind::parse)?,
+            kind: parsed(
+                "connection error kind",
+                &self.kind,
+                ConnectionErrorKind::parse,
+            )?,
             scope: self.scope,
             log_id: self.log_id,
         })
@@ -157,7 +159,10 @@ pub(crate) fn assemble_connections(
     let mut errors: BTreeMap<i64, Vec<ConnectionError>> = BTreeMap::new();
     for row in error_rows {
         let connection = row.connection;
-        errors.entry(connection).or_default().push(row.into_error()?);
+        errors
+            .entry(connection)
+            .or_default()
+            .push(row.into_error()?);
     }
     rows.into_iter()
         .map(|row| {
@@ -267,7 +272,10 @@ impl RecordRow {
             last_action: parsed("record action", &self.last_action, RecordAction::parse)?,
             deleted_at: self.deleted_at.map(time),
             pruned_at: self.pruned_at.map(time),
-            cursor: Cursor { seq: self.seq, modified_at: time(self.updated_at) },
+            cursor: Cursor {
+                seq: self.seq,
+                modified_at: time(self.updated_at),
+            },
         })
     }
 }
@@ -384,7 +392,9 @@ impl AttemptRow {
     pub(crate) fn into_attempt(self) -> Attempt {
         Attempt {
             attempted_at: time(self.attempted_at),
-            http_status: self.http_status.and_then(|status| u16::try_from(status).ok()),
+            http_status: self
+                .http_status
+                .and_then(|status| u16::try_from(status).ok()),
             error: self.error,
             duration_ms: self.duration_ms,
         }

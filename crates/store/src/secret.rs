@@ -38,15 +38,16 @@ impl MasterKey {
                 reason: "it is not standard base64; generate one with `openssl rand -base64 32`"
                     .into(),
             })?;
-        let key: [u8; 32] = bytes
-            .try_into()
-            .map_err(|bytes: Vec<u8>| StoreError::InvalidMasterKey {
-                reason: format!(
-                    "it decodes to {} bytes, AES-256 needs exactly 32; generate one with \
+        let key: [u8; 32] =
+            bytes
+                .try_into()
+                .map_err(|bytes: Vec<u8>| StoreError::InvalidMasterKey {
+                    reason: format!(
+                        "it decodes to {} bytes, AES-256 needs exactly 32; generate one with \
                      `openssl rand -base64 32`",
-                    bytes.len()
-                ),
-            })?;
+                        bytes.len()
+                    ),
+                })?;
         Ok(Self(SecretBox::new(Box::new(key))))
     }
 
@@ -70,7 +71,11 @@ impl MasterKey {
             Ok(text) => return Self::from_base64(&text),
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
             Err(source) => {
-                return Err(StoreError::File { action: "reading the master key", path, source });
+                return Err(StoreError::File {
+                    action: "reading the master key",
+                    path,
+                    source,
+                });
             }
         }
         let key = Self::generate();
@@ -139,7 +144,10 @@ impl SealingKey {
     fn new(master: &MasterKey) -> Self {
         let key = RandomizedNonceKey::new(&AES_256_GCM, master.0.expose_secret())
             .expect("a 32-byte key is valid for AES-256-GCM");
-        Self { id: master.id(), key }
+        Self {
+            id: master.id(),
+            key,
+        }
     }
 }
 
@@ -153,7 +161,10 @@ impl fmt::Debug for Cipher {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Cipher")
             .field("current", &self.current.id)
-            .field("previous", &self.previous.iter().map(|key| key.id).collect::<Vec<_>>())
+            .field(
+                "previous",
+                &self.previous.iter().map(|key| key.id).collect::<Vec<_>>(),
+            )
             .finish()
     }
 }
@@ -163,7 +174,10 @@ impl Cipher {
     pub fn new(current: &MasterKey, previous: &[MasterKey]) -> Self {
         Self {
             current: Arc::new(SealingKey::new(current)),
-            previous: previous.iter().map(|key| Arc::new(SealingKey::new(key))).collect(),
+            previous: previous
+                .iter()
+                .map(|key| Arc::new(SealingKey::new(key)))
+                .collect(),
         }
     }
 
@@ -175,7 +189,10 @@ impl Cipher {
             .filter(|key| key.id != next.id)
             .cloned()
             .collect();
-        Self { current: next, previous }
+        Self {
+            current: next,
+            previous,
+        }
     }
 
     /// The id of the key new values are sealed with.
@@ -211,12 +228,16 @@ impl Cipher {
 
     /// Opens a value sealed for `context` by this or a previous key.
     pub fn open(&self, sealed: &[u8], context: &str) -> Result<SecretBox<[u8]>> {
-        let tampered = || StoreError::Tampered { what: context.to_owned() };
+        let tampered = || StoreError::Tampered {
+            what: context.to_owned(),
+        };
         let id = Self::key_id_of(sealed).ok_or_else(tampered)?;
         let key = std::iter::once(&self.current)
             .chain(&self.previous)
             .find(|key| key.id == id)
-            .ok_or_else(|| StoreError::UnknownMasterKey { key_id: id.to_string() })?;
+            .ok_or_else(|| StoreError::UnknownMasterKey {
+                key_id: id.to_string(),
+            })?;
         let nonce = Nonce::try_assume_unique_for_key(&sealed[1 + KEY_ID_LEN..HEADER_LEN])
             .map_err(|_| tampered())?;
         let mut body = sealed[HEADER_LEN..].to_vec();
@@ -237,8 +258,11 @@ impl Cipher {
     /// Opens a JSON secret.
     pub(crate) fn open_json(&self, sealed: &[u8], context: &str) -> Result<SecretJson> {
         let text = self.open_string(sealed, context)?;
-        serde_json::from_str::<serde::de::IgnoredAny>(text.expose_secret())
-            .map_err(|_| StoreError::Tampered { what: context.to_owned() })?;
+        serde_json::from_str::<serde::de::IgnoredAny>(text.expose_secret()).map_err(|_| {
+            StoreError::Tampered {
+                what: context.to_owned(),
+            }
+        })?;
         Ok(SecretJson(text))
     }
 
@@ -250,8 +274,10 @@ impl Cipher {
     /// Opens a secret string.
     pub(crate) fn open_string(&self, sealed: &[u8], context: &str) -> Result<SecretString> {
         let plaintext = self.open(sealed, context)?;
-        let text = std::str::from_utf8(plaintext.expose_secret())
-            .map_err(|_| StoreError::Tampered { what: context.to_owned() })?;
+        let text =
+            std::str::from_utf8(plaintext.expose_secret()).map_err(|_| StoreError::Tampered {
+                what: context.to_owned(),
+            })?;
         Ok(text.into())
     }
 }

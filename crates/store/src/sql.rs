@@ -11,16 +11,36 @@
 //! * `FOR_UPDATE`, `SKIP_LOCKED`: row-locking suffixes (empty on SQLite, whose write
 //!   transactions are already serialised);
 //! * `TAG_PAIRS`: a table expression of `(key, value)` text pairs of `c.tags`;
-//! * `STRPOS`: the "position of substring" function.
+//! * `STRPOS`: the "position of substring" function;
+//! * `push_text_in(query, values)`: ` IN (…)` on SQLite, ` = ANY($n)` with one array on
+//!   PostgreSQL (few parameters keep planning cheap);
+//! * `push_record_rows(query, rows)`: the changed records of a batch as a row source
+//!   `u(external_id, seq, hash, payload, last_action)` (`VALUES` on SQLite, `UNNEST` of arrays on
+//!   PostgreSQL).
 
-/// Rows read per statement when ids are bound one by one (well under both databases' limits).
-pub(crate) const IDS_PER_STATEMENT: usize = 500;
+use crate::record::RecordAction;
+
+/// Ids per statement (well under both databases' parameter limits).
+pub(crate) const IDS_PER_STATEMENT: usize = 1_000;
+
+/// A record of a batch that is added or updated, as `push_record_rows` writes it.
+pub(crate) struct ChangedRecord<'a> {
+    pub(crate) external_id: &'a str,
+    pub(crate) seq: i64,
+    pub(crate) hash: &'a [u8; 32],
+    pub(crate) payload: &'a str,
+    pub(crate) action: RecordAction,
+}
 
 /// Default page size where a filter's limit is 0.
 pub(crate) const DEFAULT_LIST_LIMIT: i64 = 100;
 
 pub(crate) fn page_limit(limit: u32) -> i64 {
-    if limit == 0 { DEFAULT_LIST_LIMIT } else { i64::from(limit) }
+    if limit == 0 {
+        DEFAULT_LIST_LIMIT
+    } else {
+        i64::from(limit)
+    }
 }
 
 /// The end user's id and organization id, for filtering: from the profile, else the tags.
@@ -28,9 +48,10 @@ pub(crate) fn end_user_keys(
     end_user: Option<&serde_json::Value>,
     tags: &std::collections::BTreeMap<String, String>,
 ) -> (Option<String>, Option<String>) {
-    let text = |value: Option<&serde_json::Value>| value.and_then(|v| v.as_str()).map(str::to_owned);
-    let id = text(end_user.and_then(|user| user.get("id")))
-        .or_else(|| tags.get("end_user_id").cloned());
+    let text =
+        |value: Option<&serde_json::Value>| value.and_then(|v| v.as_str()).map(str::to_owned);
+    let id =
+        text(end_user.and_then(|user| user.get("id"))).or_else(|| tags.get("end_user_id").cloned());
     let organization = text(end_user.and_then(|user| user.pointer("/organization/id")))
         .or_else(|| tags.get("organization_id").cloned());
     (id, organization)
@@ -80,12 +101,12 @@ macro_rules! sql_store {
             rows::{
                 ActionRow, AttemptRow, CONNECTION_COLUMNS, ConnectionErrorRow, ConnectionRow,
                 DeliveryRow, IntegrationRow, JobRow, MessageRow, OperationRow, RecordRow,
-                RunRow, SyncRow, assemble_connections, content_hash, from_json, micros, now,
+                RunRow, SyncRow, assemble_connections, from_json, micros, now,
                 to_json, token_hash,
             },
             secret::{Cipher, MasterKey, SecretJson},
             sql::{
-                IDS_PER_STATEMENT, KEY_CHECK_SETTING, credentials_context, end_user_keys,
+                ChangedRecord, IDS_PER_STATEMENT, KEY_CHECK_SETTING, credentials_context, end_user_keys,
                 page_limit, setting_context,
             },
             store::{RotationReport, Store},
@@ -118,7 +139,7 @@ macro_rules! sql_store {
         struct Incoming<'a> {
             external_id: String,
             payload: &'a str,
-            hash: [u8; 16],
+            hash: &'a [u8; 32],
         }
 
         /// What is stored of a record, as far as classification needs it.
@@ -1252,7 +1273,7 @@ macro_rules! sql_store {
                 for record in batch.records {
                     let external_id = record.external_id.replace('\0', "");
                     let payload = record.payload.get();
-                    let entry = Incoming { hash: content_hash(payload), payload, external_id };
+                    let entry = Incoming { hash: &record.hash, payload, external_id };
                     match position.get(&entry.external_id) {
                         Some(&index) => incoming[index] = entry,
                         None => {
@@ -1277,12 +1298,9 @@ macro_rules! sql_store {
                         "SELECT external_id, hash, deleted_at IS NOT NULL AS deleted, \
                          seen_generation FROM records WHERE model = ",
                     );
-                    query.push_bind(model_id).push(" AND external_id IN (");
-                    let mut ids = query.separated(", ");
-                    for record in chunk {
-                        ids.push_bind(record.external_id.as_str());
-                    }
-                    query.push(")");
+                    query.push_bind(model_id).push(" AND external_id");
+                    let ids: Vec<&str> = chunk.iter().map(|r| r.external_id.as_str()).collect();
+                    Self::push_text_in(&mut query, &ids);
                     let existing: HashMap<String, Existing> = query
                         .build_query_as::<Existing>()
                         .fetch_all(&mut *tx)
@@ -1297,7 +1315,7 @@ macro_rules! sql_store {
                         match existing.get(&record.external_id) {
                             None => changed.push((record, RecordAction::Added)),
                             Some(row) if row.deleted => changed.push((record, RecordAction::Added)),
-                            Some(row) if row.hash != record.hash => {
+                            Some(row) if row.hash != record.hash.as_slice() => {
                                 changed.push((record, RecordAction::Updated))
                             }
                             Some(row) => {
@@ -1310,27 +1328,32 @@ macro_rules! sql_store {
                     }
 
                     if !changed.is_empty() {
+                        let rows: Vec<ChangedRecord<'_>> = changed
+                            .iter()
+                            .map(|(record, action)| {
+                                last_seq += 1;
+                                ChangedRecord {
+                                    external_id: &record.external_id,
+                                    seq: last_seq,
+                                    hash: record.hash,
+                                    payload: record.payload,
+                                    action: *action,
+                                }
+                            })
+                            .collect();
                         let mut upsert = QueryBuilder::<$Db>::new(
                             "INSERT INTO records (model, external_id, seq, hash, payload, \
                              last_action, first_seen_at, created_at, updated_at, \
-                             seen_generation) ",
+                             seen_generation) SELECT ",
                         );
-                        upsert.push_values(&changed, |mut row, (record, action)| {
-                            last_seq += 1;
-                            row.push_bind(model_id)
-                                .push_bind(record.external_id.as_str())
-                                .push_bind(last_seq)
-                                .push_bind(&record.hash[..])
-                                .push_bind(record.payload)
-                                .push_bind(action.as_str())
-                                .push_bind(at)
-                                .push_bind(at)
-                                .push_bind(at)
-                                .push_bind(generation);
-                        });
+                        upsert.push_bind(model_id).push(", u.external_id, u.seq, u.hash, u.payload, u.last_action, ");
+                        upsert.push_bind(at).push(", ").push_bind(at).push(", ").push_bind(at);
+                        upsert.push(", ").push_bind(generation).push(" FROM ");
+                        Self::push_record_rows(&mut upsert, &rows);
                         upsert.push(
-                            " ON CONFLICT (model, external_id) DO UPDATE SET seq = excluded.seq, \
-                             hash = excluded.hash, payload = excluded.payload, \
+                            // `WHERE TRUE` keeps SQLite from reading ON CONFLICT as a join clause.
+                            " WHERE TRUE ON CONFLICT (model, external_id) DO UPDATE SET \
+                             seq = excluded.seq, hash = excluded.hash, payload = excluded.payload, \
                              last_action = excluded.last_action, \
                              created_at = CASE WHEN excluded.last_action = 'ADDED' \
                              THEN excluded.created_at ELSE records.created_at END, \
@@ -1349,12 +1372,8 @@ macro_rules! sql_store {
                     if !unchanged.is_empty() {
                         let mut mark = QueryBuilder::<$Db>::new("UPDATE records SET seen_generation = ");
                         mark.push_bind(generation).push(" WHERE model = ").push_bind(model_id);
-                        mark.push(" AND external_id IN (");
-                        let mut ids = mark.separated(", ");
-                        for id in unchanged {
-                            ids.push_bind(id);
-                        }
-                        mark.push(")");
+                        mark.push(" AND external_id");
+                        Self::push_text_in(&mut mark, &unchanged);
                         mark.build().execute(&mut *tx).await?;
                     }
                 }
@@ -1386,12 +1405,9 @@ macro_rules! sql_store {
                 let mut deleted = 0;
                 for chunk in ids.chunks(IDS_PER_STATEMENT) {
                     let chunk_deleted = Self::mark_deleted(&mut tx, model_id, last_seq, |query| {
-                        query.push("external_id IN (");
-                        let mut list = query.separated(", ");
-                        for id in chunk {
-                            list.push_bind(id.replace('\0', ""));
-                        }
-                        query.push(")");
+                        let ids: Vec<String> = chunk.iter().map(|id| id.replace('\0', "")).collect();
+                        query.push("external_id");
+                        Self::push_text_in(query, &ids.iter().map(String::as_str).collect::<Vec<_>>());
                     })
                     .await?;
                     last_seq += chunk_deleted as i64;
@@ -1442,12 +1458,8 @@ macro_rules! sql_store {
                     select.push(format!(" AND ({})", alternatives.join(" OR ")));
                 }
                 if !query.ids.is_empty() {
-                    select.push(" AND external_id IN (");
-                    let mut ids = select.separated(", ");
-                    for id in query.ids {
-                        ids.push_bind(id.as_str());
-                    }
-                    select.push(")");
+                    select.push(" AND external_id");
+                    Self::push_text_in(&mut select, &query.ids.iter().map(String::as_str).collect::<Vec<_>>());
                 }
                 select.push(" ORDER BY seq LIMIT ").push_bind(i64::from(query.limit) + 1);
                 let mut records = select

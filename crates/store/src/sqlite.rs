@@ -7,11 +7,13 @@
 use std::{path::Path, sync::RwLock, time::Duration};
 
 use sqlx::{
-    Sqlite, Transaction,
-    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous},
+    QueryBuilder, Sqlite, Transaction,
+    sqlite::{
+        SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+    },
 };
 
-use crate::{error::StoreError, secret::Cipher};
+use crate::{error::StoreError, secret::Cipher, sql::ChangedRecord};
 
 /// The file, inside the data directory, that holds the embedded database.
 pub const DATABASE_FILE: &str = "snowgate.db";
@@ -75,6 +77,30 @@ impl SqliteStore {
     const SKIP_LOCKED: &'static str = "";
     const TAG_PAIRS: &'static str = "json_each(c.tags) AS t";
     const STRPOS: &'static str = "instr";
+
+    fn push_text_in(query: &mut QueryBuilder<Sqlite>, values: &[&str]) {
+        query.push(" IN (");
+        let mut list = query.separated(", ");
+        for value in values {
+            list.push_bind(*value);
+        }
+        query.push(")");
+    }
+
+    fn push_record_rows(query: &mut QueryBuilder<Sqlite>, rows: &[ChangedRecord<'_>]) {
+        query.push(
+            "(SELECT column1 AS external_id, column2 AS seq, column3 AS hash, column4 AS payload, \
+             column5 AS last_action FROM (",
+        );
+        query.push_values(rows, |mut row, record| {
+            row.push_bind(record.external_id)
+                .push_bind(record.seq)
+                .push_bind(&record.hash[..])
+                .push_bind(record.payload)
+                .push_bind(record.action.as_str());
+        });
+        query.push(")) AS u");
+    }
 
     fn reader(&self) -> &SqlitePool {
         &self.readers

@@ -24,7 +24,9 @@ use crate::{
     job::{ActionRun, ClaimedJob, Heartbeat, Job, JobStatus, Lease, NewJob},
     operation::{Message, NewMessage, NewOperation, Operation, OperationFilter, OperationStatus},
     postgres::PostgresStore,
-    record::{Cursor, ModelCount, ModelKey, PruneOutcome, RecordPage, RecordQuery, SaveBatch, SaveCounts},
+    record::{
+        Cursor, ModelCount, ModelKey, PruneOutcome, RecordPage, RecordQuery, SaveBatch, SaveCounts,
+    },
     secret::{KeyId, MasterKey, SecretJson},
     sqlite::SqliteStore,
     sync::{FinishRun, NewSync, Run, SyncState},

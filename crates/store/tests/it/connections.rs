@@ -6,11 +6,11 @@ use secrecy::SecretString;
 use serde_json::json;
 use snowgate_store::{
     ConnectSession, ConnectionErrorKind, ConnectionFilter, ConnectionUpdate, MetadataWrite,
-    NewConnection, NewDelivery, NewJob, NewRecord, NewSync, ReconnectTarget, SaveBatch,
-    SecretJson, Store, StoreError, ModelKey,
+    ModelKey, NewConnection, NewDelivery, NewJob, NewSync, ReconnectTarget, SaveBatch, SecretJson,
+    Store, StoreError,
 };
 
-use crate::support::{Ctx, at, connection, store_tests};
+use crate::support::{Ctx, at, connection, record, store_tests};
 
 store_tests!(
     integrations,
@@ -30,17 +30,27 @@ async fn integrations(ctx: Ctx) -> anyhow::Result<()> {
     assert_eq!(store.list_integrations().await?.len(), 1);
     assert!(store.delete_integration("snowflake-jwt").await?);
     assert!(!store.delete_integration("snowflake-jwt").await?);
-    assert!(store.connection("snowflake-jwt", "c1").await?.is_none(), "connections cascade");
+    assert!(
+        store.connection("snowflake-jwt", "c1").await?.is_none(),
+        "connections cascade"
+    );
     Ok(())
 }
 
-fn new_connection(id: &str, tags: &[(&str, &str)], end_user: Option<serde_json::Value>) -> NewConnection {
+fn new_connection(
+    id: &str,
+    tags: &[(&str, &str)],
+    end_user: Option<serde_json::Value>,
+) -> NewConnection {
     NewConnection {
         integration_key: "snowflake-jwt".into(),
         connection_id: id.into(),
         connection_config: json!({"subdomain": "ACME"}),
         metadata: Some(json!({})),
-        tags: tags.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        tags: tags
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
         end_user,
         webhook_url_override: None,
         credentials: SecretJson::new(&json!({"privateKey": id})),
@@ -51,20 +61,38 @@ async fn upsert_keeps_id_and_metadata(ctx: Ctx) -> anyhow::Result<()> {
     let store = &ctx.store;
     let first = connection(store, "c1").await?;
     store
-        .write_metadata("snowflake-jwt", &["c1".into()], &json!({"schemas": ["DB.S"]}), MetadataWrite::Replace)
+        .write_metadata(
+            "snowflake-jwt",
+            &["c1".into()],
+            &json!({"schemas": ["DB.S"]}),
+            MetadataWrite::Replace,
+        )
         .await?;
-    store.set_connection_error(first.id, ConnectionErrorKind::Auth, "", "log-1").await?;
-    let (again, created) = store.upsert_connection(&new_connection("c1", &[("a", "b")], None)).await?;
+    store
+        .set_connection_error(first.id, ConnectionErrorKind::Auth, "", "log-1")
+        .await?;
+    let (again, created) = store
+        .upsert_connection(&new_connection("c1", &[("a", "b")], None))
+        .await?;
     assert!(!created);
     assert_eq!(again.id, first.id);
     assert_eq!(again.metadata, Some(json!({"schemas": ["DB.S"]})));
     assert_eq!(again.tags.get("a").map(String::as_str), Some("b"));
     assert!(again.errors.is_empty(), "a reconnect clears the auth error");
-    assert_eq!(store.credentials(first.id).await?.unwrap().expose_value(), json!({"privateKey": "c1"}));
-    let missing_integration = NewConnection { integration_key: "nope".into(), ..new_connection("x", &[], None) };
+    assert_eq!(
+        store.credentials(first.id).await?.unwrap().expose_value(),
+        json!({"privateKey": "c1"})
+    );
+    let missing_integration = NewConnection {
+        integration_key: "nope".into(),
+        ..new_connection("x", &[], None)
+    };
     assert!(matches!(
         store.upsert_connection(&missing_integration).await,
-        Err(StoreError::NotFound { what: "integration", .. })
+        Err(StoreError::NotFound {
+            what: "integration",
+            ..
+        })
     ));
     Ok(())
 }
@@ -79,41 +107,92 @@ async fn list_filters(ctx: Ctx) -> anyhow::Result<()> {
             Some(json!({"id": "u1", "email": "Ann@Example.com", "organization": {"id": "org-9"}})),
         ))
         .await?;
-    store.upsert_connection(&new_connection("beta-2", &[("plan", "pro"), ("region", "eu")], None)).await?;
-    store.upsert_connection(&new_connection("gamma-3", &[("plan", "free")], None)).await?;
+    store
+        .upsert_connection(&new_connection(
+            "beta-2",
+            &[("plan", "pro"), ("region", "eu")],
+            None,
+        ))
+        .await?;
+    store
+        .upsert_connection(&new_connection("gamma-3", &[("plan", "free")], None))
+        .await?;
 
     let ids = |connections: Vec<snowgate_store::Connection>| {
-        connections.into_iter().map(|c| c.connection_id).collect::<Vec<_>>()
+        connections
+            .into_iter()
+            .map(|c| c.connection_id)
+            .collect::<Vec<_>>()
     };
     let all = store.list_connections(&ConnectionFilter::default()).await?;
-    assert_eq!(ids(all), ["gamma-3", "beta-2", "alpha-1", "seed"], "newest first");
+    assert_eq!(
+        ids(all),
+        ["gamma-3", "beta-2", "alpha-1", "seed"],
+        "newest first"
+    );
     let filter = |f: fn(&mut ConnectionFilter)| {
         let mut filter = ConnectionFilter::default();
         f(&mut filter);
         filter
     };
-    assert_eq!(ids(store.list_connections(&filter(|f| f.connection_id = Some("beta-2".into()))).await?), ["beta-2"]);
-    assert_eq!(ids(store.list_connections(&filter(|f| f.search = Some("ALPHA".into()))).await?), ["alpha-1"]);
-    assert_eq!(ids(store.list_connections(&filter(|f| f.search = Some("ann@example".into()))).await?), ["alpha-1"]);
     assert_eq!(
-        ids(store.list_connections(&filter(|f| f.tags = BTreeMap::from([("plan".into(), "pro".into())]))).await?),
+        ids(store
+            .list_connections(&filter(|f| f.connection_id = Some("beta-2".into())))
+            .await?),
+        ["beta-2"]
+    );
+    assert_eq!(
+        ids(store
+            .list_connections(&filter(|f| f.search = Some("ALPHA".into())))
+            .await?),
+        ["alpha-1"]
+    );
+    assert_eq!(
+        ids(store
+            .list_connections(&filter(|f| f.search = Some("ann@example".into())))
+            .await?),
+        ["alpha-1"]
+    );
+    assert_eq!(
+        ids(store
+            .list_connections(&filter(
+                |f| f.tags = BTreeMap::from([("plan".into(), "pro".into())])
+            ))
+            .await?),
         ["beta-2", "alpha-1"]
     );
     assert_eq!(
         ids(store
             .list_connections(&filter(|f| {
-                f.tags = BTreeMap::from([("plan".into(), "pro".into()), ("region".into(), "eu".into())])
+                f.tags = BTreeMap::from([
+                    ("plan".into(), "pro".into()),
+                    ("region".into(), "eu".into()),
+                ])
             }))
             .await?),
         ["beta-2"],
         "all tag pairs must match"
     );
-    assert_eq!(ids(store.list_connections(&filter(|f| f.end_user_id = Some("u1".into()))).await?), ["alpha-1"]);
     assert_eq!(
-        ids(store.list_connections(&filter(|f| f.end_user_organization_id = Some("org-9".into()))).await?),
+        ids(store
+            .list_connections(&filter(|f| f.end_user_id = Some("u1".into())))
+            .await?),
         ["alpha-1"]
     );
-    assert!(ids(store.list_connections(&filter(|f| f.integration_keys = vec!["other".into()])).await?).is_empty());
+    assert_eq!(
+        ids(store
+            .list_connections(&filter(
+                |f| f.end_user_organization_id = Some("org-9".into())
+            ))
+            .await?),
+        ["alpha-1"]
+    );
+    assert!(
+        ids(store
+            .list_connections(&filter(|f| f.integration_keys = vec!["other".into()]))
+            .await?)
+        .is_empty()
+    );
     assert_eq!(
         ids(store
             .list_connections(&filter(|f| {
@@ -124,7 +203,12 @@ async fn list_filters(ctx: Ctx) -> anyhow::Result<()> {
         ["alpha-1", "seed"]
     );
     // A search string is a literal, not a pattern.
-    assert!(ids(store.list_connections(&filter(|f| f.search = Some("%".into()))).await?).is_empty());
+    assert!(
+        ids(store
+            .list_connections(&filter(|f| f.search = Some("%".into())))
+            .await?)
+        .is_empty()
+    );
     Ok(())
 }
 
@@ -145,44 +229,94 @@ async fn updates_and_metadata(ctx: Ctx) -> anyhow::Result<()> {
             .await?
     );
     let updated = store.connection_by_pk(c1.id).await?.unwrap();
-    assert_eq!(updated.webhook_url_override.as_deref(), Some("https://override.example"));
+    assert_eq!(
+        updated.webhook_url_override.as_deref(),
+        Some("https://override.example")
+    );
     let by_user = store
-        .list_connections(&ConnectionFilter { end_user_id: Some("u7".into()), ..Default::default() })
+        .list_connections(&ConnectionFilter {
+            end_user_id: Some("u7".into()),
+            ..Default::default()
+        })
         .await?;
     assert_eq!(by_user.len(), 1, "end_user_id follows the tags");
     store
-        .update_connection(c1.id, &ConnectionUpdate { webhook_url_override: Some(None), ..Default::default() })
+        .update_connection(
+            c1.id,
+            &ConnectionUpdate {
+                webhook_url_override: Some(None),
+                ..Default::default()
+            },
+        )
         .await?;
     let cleared = store.connection_by_pk(c1.id).await?.unwrap();
     assert_eq!(cleared.webhook_url_override, None);
     assert_eq!(cleared.tags, updated.tags, "tags untouched");
-    assert!(!store.update_connection(snowgate_store::ConnectionPk(999_999), &ConnectionUpdate::default()).await?);
+    assert!(
+        !store
+            .update_connection(
+                snowgate_store::ConnectionPk(999_999),
+                &ConnectionUpdate::default()
+            )
+            .await?
+    );
 
     let both = ["c1".to_string(), "c2".to_string()];
-    store.write_metadata("snowflake-jwt", &both, &json!({"a": 1, "b": 2}), MetadataWrite::Replace).await?;
-    store.write_metadata("snowflake-jwt", &both, &json!({"b": 3, "c": 4}), MetadataWrite::Merge).await?;
+    store
+        .write_metadata(
+            "snowflake-jwt",
+            &both,
+            &json!({"a": 1, "b": 2}),
+            MetadataWrite::Replace,
+        )
+        .await?;
+    store
+        .write_metadata(
+            "snowflake-jwt",
+            &both,
+            &json!({"b": 3, "c": 4}),
+            MetadataWrite::Merge,
+        )
+        .await?;
     for id in &both {
         let connection = store.connection("snowflake-jwt", id).await?.unwrap();
         assert_eq!(connection.metadata, Some(json!({"a": 1, "b": 3, "c": 4})));
     }
     let with_unknown = ["c1".to_string(), "missing".to_string()];
     let error = store
-        .write_metadata("snowflake-jwt", &with_unknown, &json!({"x": 1}), MetadataWrite::Replace)
+        .write_metadata(
+            "snowflake-jwt",
+            &with_unknown,
+            &json!({"x": 1}),
+            MetadataWrite::Replace,
+        )
         .await
         .unwrap_err();
     assert!(matches!(error, StoreError::NotFound { ref key, .. } if key == "missing"));
     let c1_after = store.connection("snowflake-jwt", "c1").await?.unwrap();
-    assert_eq!(c1_after.metadata, Some(json!({"a": 1, "b": 3, "c": 4})), "all or nothing");
+    assert_eq!(
+        c1_after.metadata,
+        Some(json!({"a": 1, "b": 3, "c": 4})),
+        "all or nothing"
+    );
     Ok(())
 }
 
 async fn connection_errors(ctx: Ctx) -> anyhow::Result<()> {
     let store = &ctx.store;
     let c = connection(store, "c1").await?;
-    store.set_connection_error(c.id, ConnectionErrorKind::Auth, "", "log-a").await?;
-    store.set_connection_error(c.id, ConnectionErrorKind::Sync, "tables::base", "log-s1").await?;
-    store.set_connection_error(c.id, ConnectionErrorKind::Sync, "roles::base", "log-s2").await?;
-    store.set_connection_error(c.id, ConnectionErrorKind::Sync, "roles::base", "log-s3").await?;
+    store
+        .set_connection_error(c.id, ConnectionErrorKind::Auth, "", "log-a")
+        .await?;
+    store
+        .set_connection_error(c.id, ConnectionErrorKind::Sync, "tables::base", "log-s1")
+        .await?;
+    store
+        .set_connection_error(c.id, ConnectionErrorKind::Sync, "roles::base", "log-s2")
+        .await?;
+    store
+        .set_connection_error(c.id, ConnectionErrorKind::Sync, "roles::base", "log-s3")
+        .await?;
     let errors = store.connection_by_pk(c.id).await?.unwrap().errors;
     let logs: Vec<_> = errors.iter().map(|e| (e.kind, e.log_id.as_str())).collect();
     assert_eq!(
@@ -193,15 +327,31 @@ async fn connection_errors(ctx: Ctx) -> anyhow::Result<()> {
             (ConnectionErrorKind::Sync, "log-s1")
         ]
     );
-    store.clear_connection_error(c.id, ConnectionErrorKind::Sync, Some("roles::base")).await?;
+    store
+        .clear_connection_error(c.id, ConnectionErrorKind::Sync, Some("roles::base"))
+        .await?;
     assert_eq!(store.connection_by_pk(c.id).await?.unwrap().errors.len(), 2);
-    store.clear_connection_error(c.id, ConnectionErrorKind::Auth, None).await?;
+    store
+        .clear_connection_error(c.id, ConnectionErrorKind::Auth, None)
+        .await?;
     let errors = store.connection_by_pk(c.id).await?.unwrap().errors;
     assert_eq!(errors.len(), 1);
     assert_eq!(errors[0].scope, "tables::base");
-    assert_eq!(store.stale_connections(at(0) + chrono::Duration::days(36500), 10).await?, [c.id]);
-    store.mark_fetched(c.id, at(0) + chrono::Duration::days(36500)).await?;
-    assert!(store.stale_connections(at(0) + chrono::Duration::days(36500), 10).await?.is_empty());
+    assert_eq!(
+        store
+            .stale_connections(at(0) + chrono::Duration::days(36500), 10)
+            .await?,
+        [c.id]
+    );
+    store
+        .mark_fetched(c.id, at(0) + chrono::Duration::days(36500))
+        .await?;
+    assert!(
+        store
+            .stale_connections(at(0) + chrono::Duration::days(36500), 10)
+            .await?
+            .is_empty()
+    );
     Ok(())
 }
 
@@ -211,16 +361,37 @@ async fn connect_sessions(ctx: Ctx) -> anyhow::Result<()> {
     let session = ConnectSession {
         allowed_integrations: Some(vec!["snowflake-jwt".into()]),
         tags: BTreeMap::from([("end_user_id".into(), "u1".into())]),
-        reconnect: Some(ReconnectTarget { integration_key: "snowflake-jwt".into(), connection_id: "c1".into() }),
+        reconnect: Some(ReconnectTarget {
+            integration_key: "snowflake-jwt".into(),
+            connection_id: "c1".into(),
+        }),
         expires_at: at(1800),
         ..Default::default()
     };
     store.create_connect_session(&token, &session).await?;
-    assert_eq!(store.connect_session(&token, at(0)).await?, Some(session.clone()));
-    assert_eq!(store.connect_session(&token, at(1800)).await?, None, "expired");
-    assert_eq!(store.connect_session(&SecretString::from("other"), at(0)).await?, None);
-    let hashes = ctx.raw_bytes("SELECT token_hash FROM connect_sessions").await?;
-    assert_eq!(hashes[0].len(), 32, "only the SHA-256 of the token is stored");
+    assert_eq!(
+        store.connect_session(&token, at(0)).await?,
+        Some(session.clone())
+    );
+    assert_eq!(
+        store.connect_session(&token, at(1800)).await?,
+        None,
+        "expired"
+    );
+    assert_eq!(
+        store
+            .connect_session(&SecretString::from("other"), at(0))
+            .await?,
+        None
+    );
+    let hashes = ctx
+        .raw_bytes("SELECT token_hash FROM connect_sessions")
+        .await?;
+    assert_eq!(
+        hashes[0].len(),
+        32,
+        "only the SHA-256 of the token is stored"
+    );
     assert!(store.delete_connect_session(&token).await?);
     assert!(!store.delete_connect_session(&token).await?);
     store.create_connect_session(&token, &session).await?;
@@ -245,10 +416,16 @@ async fn delete_cascades(ctx: Ctx) -> anyhow::Result<()> {
         .await?;
     let run = store.start_run(sync.id, false).await?;
     let model = ModelKey::new("Table", None);
-    let records = [NewRecord { external_id: "DB/S/T".into(), payload: serde_json::value::to_raw_value(&json!({"id": "DB/S/T"}))? }];
+    let records = [record("DB/S/T", json!({"id": "DB/S/T"}))];
     for connection in [c.id, other.id] {
         store
-            .save_records(SaveBatch { connection, model: &model, records: &records, run: run.id, checkpoint: None })
+            .save_records(SaveBatch {
+                connection,
+                model: &model,
+                records: &records,
+                run: run.id,
+                checkpoint: None,
+            })
             .await?;
     }
     let (job, _) = store
@@ -261,7 +438,9 @@ async fn delete_cascades(ctx: Ctx) -> anyhow::Result<()> {
         })
         .await?;
     let action = store.create_action(c.id, "list-tables", &json!({})).await?;
-    store.set_connection_error(c.id, ConnectionErrorKind::Sync, "tables::base", "log").await?;
+    store
+        .set_connection_error(c.id, ConnectionErrorKind::Sync, "tables::base", "log")
+        .await?;
     let earlier = NewDelivery {
         idempotency_id: "sync-1".into(),
         connection: Some(c.id),
@@ -270,11 +449,25 @@ async fn delete_cascades(ctx: Ctx) -> anyhow::Result<()> {
         body: b"{}".to_vec(),
         next_attempt_at: at(0),
     };
-    store.enqueue_deliveries(std::slice::from_ref(&earlier)).await?;
+    store
+        .enqueue_deliveries(std::slice::from_ref(&earlier))
+        .await?;
 
-    let deletion = NewDelivery { idempotency_id: "deleted-c1".into(), connection: None, ..earlier.clone() };
-    assert!(store.delete_connection("snowflake-jwt", "c1", &[deletion.clone()]).await?);
-    assert!(!store.delete_connection("snowflake-jwt", "c1", &[deletion]).await?);
+    let deletion = NewDelivery {
+        idempotency_id: "deleted-c1".into(),
+        connection: None,
+        ..earlier.clone()
+    };
+    assert!(
+        store
+            .delete_connection("snowflake-jwt", "c1", std::slice::from_ref(&deletion))
+            .await?
+    );
+    assert!(
+        !store
+            .delete_connection("snowflake-jwt", "c1", &[deletion])
+            .await?
+    );
 
     assert!(store.connection_by_pk(c.id).await?.is_none());
     assert!(store.sync(sync.id).await?.is_none());
@@ -282,9 +475,17 @@ async fn delete_cascades(ctx: Ctx) -> anyhow::Result<()> {
     assert!(store.job(job.id).await?.is_none());
     assert!(store.action(action.id).await?.is_none());
     assert!(store.record_counts(c.id).await?.is_empty());
-    assert_eq!(ctx.raw_count("SELECT COUNT(*) FROM connection_errors").await?, 0);
+    assert_eq!(
+        ctx.raw_count("SELECT COUNT(*) FROM connection_errors")
+            .await?,
+        0
+    );
     assert_eq!(ctx.raw_count("SELECT COUNT(*) FROM records").await?, 1);
-    assert_eq!(store.record_counts(other.id).await?[0].live, 1, "other connections keep their records");
+    assert_eq!(
+        store.record_counts(other.id).await?[0].live,
+        1,
+        "other connections keep their records"
+    );
     let deliveries = store.list_deliveries(&Default::default()).await?;
     assert_eq!(deliveries.len(), 2, "history and the deletion webhook stay");
     assert!(deliveries.iter().all(|d| d.connection.is_none()));

@@ -14,41 +14,73 @@ store_tests!(
     sealed_values_are_bound_to_their_row,
 );
 
-const PRIVATE_KEY: &str = "-----BEGIN PRIVATE KEY-----MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7";
+const PRIVATE_KEY: &str =
+    "-----BEGIN PRIVATE KEY-----MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7";
 
 async fn credentials_are_sealed_at_rest(ctx: Ctx) -> anyhow::Result<()> {
     let store = &ctx.store;
     let conn = connection(store, "c1").await?;
     let credentials = json!({"type": "JWT", "userName": "MYUSER", "privateKey": PRIVATE_KEY});
-    store.set_credentials(conn.id, &SecretJson::new(&credentials)).await?;
-    assert_eq!(store.credentials(conn.id).await?.unwrap().expose_value(), credentials);
+    store
+        .set_credentials(conn.id, &SecretJson::new(&credentials))
+        .await?;
+    assert_eq!(
+        store.credentials(conn.id).await?.unwrap().expose_value(),
+        credentials
+    );
 
     let sealed = ctx.raw_bytes("SELECT credentials FROM connections").await?;
     assert_eq!(sealed.len(), 1);
     let needle = b"MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcw";
-    assert!(!sealed[0].windows(needle.len()).any(|w| w == needle), "plaintext in the column");
+    assert!(
+        !sealed[0].windows(needle.len()).any(|w| w == needle),
+        "plaintext in the column"
+    );
     if store.backend() == "sqlite" {
         store.close().await;
         for file in ["snowgate.db", "snowgate.db-wal"] {
-            let Ok(bytes) = std::fs::read(ctx.data_dir().join(file)) else { continue };
-            assert!(!bytes.windows(needle.len()).any(|w| w == needle), "plaintext in {file}");
-            assert!(!bytes.windows(6).any(|w| w == b"MYUSER"), "user name in {file}");
+            let Ok(bytes) = std::fs::read(ctx.data_dir().join(file)) else {
+                continue;
+            };
+            assert!(
+                !bytes.windows(needle.len()).any(|w| w == needle),
+                "plaintext in {file}"
+            );
+            assert!(
+                !bytes.windows(6).any(|w| w == b"MYUSER"),
+                "user name in {file}"
+            );
         }
     }
-    assert_eq!(format!("{:?}", SecretJson::new(&credentials)), "SecretJson([REDACTED])");
-    assert!(!format!("{:?}", ctx.master_key()).contains(ctx.master_key().to_base64().expose_secret()));
+    assert_eq!(
+        format!("{:?}", SecretJson::new(&credentials)),
+        "SecretJson([REDACTED])"
+    );
+    assert!(
+        !format!("{:?}", ctx.master_key()).contains(ctx.master_key().to_base64().expose_secret())
+    );
     Ok(())
 }
 
 async fn secret_settings(ctx: Ctx) -> anyhow::Result<()> {
     let store = &ctx.store;
     assert_eq!(store.setting(setting::WEBHOOK_PRIMARY_URL).await?, None);
-    store.set_setting(setting::WEBHOOK_PRIMARY_URL, Some("https://app.example/hooks")).await?;
+    store
+        .set_setting(
+            setting::WEBHOOK_PRIMARY_URL,
+            Some("https://app.example/hooks"),
+        )
+        .await?;
     assert_eq!(
-        store.setting(setting::WEBHOOK_PRIMARY_URL).await?.as_deref(),
+        store
+            .setting(setting::WEBHOOK_PRIMARY_URL)
+            .await?
+            .as_deref(),
         Some("https://app.example/hooks")
     );
-    store.set_setting(setting::WEBHOOK_PRIMARY_URL, None).await?;
+    store
+        .set_setting(setting::WEBHOOK_PRIMARY_URL, None)
+        .await?;
     assert_eq!(store.setting(setting::WEBHOOK_PRIMARY_URL).await?, None);
     assert!(setting::toggle_default(setting::ON_SYNC_ERROR));
     assert!(!setting::toggle_default(setting::ON_CONNECTION_DELETION));
@@ -60,21 +92,39 @@ async fn secret_settings(ctx: Ctx) -> anyhow::Result<()> {
         .secret_setting_or_insert(setting::SECRET_API_KEY, SecretString::from("key-two"))
         .await?;
     assert_eq!(first.expose_secret(), "key-one");
-    assert_eq!(second.expose_secret(), "key-one", "the first stored key wins");
-    store.set_secret_setting(setting::WEBHOOK_SIGNING_KEY, &SecretString::from("sign-me")).await?;
     assert_eq!(
-        store.secret_setting(setting::WEBHOOK_SIGNING_KEY).await?.unwrap().expose_secret(),
+        second.expose_secret(),
+        "key-one",
+        "the first stored key wins"
+    );
+    store
+        .set_secret_setting(setting::WEBHOOK_SIGNING_KEY, &SecretString::from("sign-me"))
+        .await?;
+    assert_eq!(
+        store
+            .secret_setting(setting::WEBHOOK_SIGNING_KEY)
+            .await?
+            .unwrap()
+            .expose_secret(),
         "sign-me"
     );
-    let sealed = ctx.raw_bytes("SELECT sealed FROM settings WHERE sealed IS NOT NULL").await?;
-    assert!(sealed.iter().all(|bytes| !bytes.windows(7).any(|w| w == b"sign-me")));
+    let sealed = ctx
+        .raw_bytes("SELECT sealed FROM settings WHERE sealed IS NOT NULL")
+        .await?;
+    assert!(
+        sealed
+            .iter()
+            .all(|bytes| !bytes.windows(7).any(|w| w == b"sign-me"))
+    );
     Ok(())
 }
 
 async fn rotation_reseals_everything(ctx: Ctx) -> anyhow::Result<()> {
     let store = &ctx.store;
     let conn = connection(store, "c1").await?;
-    store.set_secret_setting(setting::WEBHOOK_SIGNING_KEY, &SecretString::from("sign-me")).await?;
+    store
+        .set_secret_setting(setting::WEBHOOK_SIGNING_KEY, &SecretString::from("sign-me"))
+        .await?;
     let next = MasterKey::generate();
     let next_id = next.id();
     let next_copy = MasterKey::from_base64(next.to_base64().expose_secret())?;
@@ -83,13 +133,25 @@ async fn rotation_reseals_everything(ctx: Ctx) -> anyhow::Result<()> {
     assert_eq!(report.resealed, 3);
     assert_eq!(report.key_id, next_id);
     assert!(store.credentials(conn.id).await?.is_some());
-    assert_eq!(store.rotate_master_key(MasterKey::from_base64(next_copy.to_base64().expose_secret())?).await?.resealed, 0);
+    assert_eq!(
+        store
+            .rotate_master_key(MasterKey::from_base64(
+                next_copy.to_base64().expose_secret()
+            )?)
+            .await?
+            .resealed,
+        0
+    );
 
     let only_new = ctx.reopen(next_copy, Vec::new()).await?;
     let credentials = only_new.credentials(conn.id).await?.unwrap().expose_value();
     assert!(credentials["privateKey"].as_str().unwrap().ends_with("c1"));
     assert_eq!(
-        only_new.secret_setting(setting::WEBHOOK_SIGNING_KEY).await?.unwrap().expose_secret(),
+        only_new
+            .secret_setting(setting::WEBHOOK_SIGNING_KEY)
+            .await?
+            .unwrap()
+            .expose_secret(),
         "sign-me"
     );
     only_new.close().await;
@@ -101,13 +163,26 @@ async fn rotation_reseals_everything(ctx: Ctx) -> anyhow::Result<()> {
 }
 
 async fn wrong_master_key_is_refused(ctx: Ctx) -> anyhow::Result<()> {
-    let error = ctx.reopen(MasterKey::generate(), Vec::new()).await.unwrap_err();
-    assert!(matches!(error, StoreError::UnknownMasterKey { .. }), "{error}");
+    let error = ctx
+        .reopen(MasterKey::generate(), Vec::new())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, StoreError::UnknownMasterKey { .. }),
+        "{error}"
+    );
     assert!(error.to_string().contains("SNOWGATE_ENCRYPTION_KEY"));
     // The old key as a previous key opens it.
-    let store = ctx.reopen(MasterKey::generate(), vec![ctx.master_key()]).await?;
+    let store = ctx
+        .reopen(MasterKey::generate(), vec![ctx.master_key()])
+        .await?;
     store.close().await;
-    assert!(MasterKey::from_base64("c2hvcnQ=").unwrap_err().to_string().contains("32"));
+    assert!(
+        MasterKey::from_base64("c2hvcnQ=")
+            .unwrap_err()
+            .to_string()
+            .contains("32")
+    );
     Ok(())
 }
 
@@ -128,7 +203,10 @@ async fn sealed_values_are_bound_to_their_row(ctx: Ctx) -> anyhow::Result<()> {
     ));
     let mut flipped = sealed.clone();
     *flipped.last_mut().unwrap() ^= 1;
-    assert!(matches!(cipher.open(&flipped, "connection:snowflake-jwt\0b"), Err(StoreError::Tampered { .. })));
+    assert!(matches!(
+        cipher.open(&flipped, "connection:snowflake-jwt\0b"),
+        Err(StoreError::Tampered { .. })
+    ));
     assert!(store.credentials(a.id).await?.is_some());
     Ok(())
 }

@@ -91,7 +91,12 @@ async fn open(database_url: Option<String>) -> anyhow::Result<Ctx> {
     })
     .await
     .context("opening the store")?;
-    Ok(Ctx { store, dir, key, database_url })
+    Ok(Ctx {
+        store,
+        dir,
+        key,
+        database_url,
+    })
 }
 
 /// Runs `test` on a fresh SQLite store.
@@ -115,8 +120,12 @@ where
         return Ok(());
     };
     let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
-    let admin = sqlx::PgPool::connect(&base).await.context("connecting to the test PostgreSQL")?;
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}"))).execute(&admin).await?;
+    let admin = sqlx::PgPool::connect(&base)
+        .await
+        .context("connecting to the test PostgreSQL")?;
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+        .execute(&admin)
+        .await?;
     let separator = if base.contains('?') { '&' } else { '?' };
     let url = format!("{base}{separator}options=-c%20search_path%3D{schema}");
     let outcome = AssertUnwindSafe(async {
@@ -168,7 +177,10 @@ pub fn at(secs: i64) -> DateTime<Utc> {
 
 /// Creates the `snowflake-jwt` integration (if needed) and a connection `connection_id` with
 /// test credentials.
-pub async fn connection(store: &AnyStore, connection_id: &str) -> anyhow::Result<snowgate_store::Connection> {
+pub async fn connection(
+    store: &AnyStore,
+    connection_id: &str,
+) -> anyhow::Result<snowgate_store::Connection> {
     use snowgate_store::{NewConnection, NewIntegration, SecretJson, Store};
     store
         .upsert_integration(&NewIntegration {
@@ -194,4 +206,19 @@ pub async fn connection(store: &AnyStore, connection_id: &str) -> anyhow::Result
         })
         .await?;
     Ok(connection)
+}
+
+/// A record whose hash is the SHA-256 of its JSON text (the engine hashes canonical JSON; for a
+/// `json!` value, whose keys are sorted, that is the same).
+pub fn record(id: &str, value: serde_json::Value) -> snowgate_store::NewRecord {
+    let payload = serde_json::value::to_raw_value(&value).expect("JSON values serialise");
+    let mut hash = [0u8; 32];
+    hash.copy_from_slice(
+        aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, payload.get().as_bytes()).as_ref(),
+    );
+    snowgate_store::NewRecord {
+        external_id: id.into(),
+        payload,
+        hash,
+    }
 }

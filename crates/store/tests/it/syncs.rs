@@ -2,13 +2,13 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{json, value::to_raw_value};
+use serde_json::json;
 use snowgate_store::{
-    ConnectionErrorKind, FinishRun, ModelCounts, ModelKey, NewDelivery, NewJob, NewRecord,
-    NewSync, RunStatus, SaveBatch, Store, SyncErrorUpdate,
+    ConnectionErrorKind, FinishRun, ModelCounts, ModelKey, NewDelivery, NewJob, NewRecord, NewSync,
+    RunStatus, SaveBatch, Store, SyncErrorUpdate,
 };
 
-use crate::support::{Ctx, at, connection, store_tests};
+use crate::support::{Ctx, at, connection, record, store_tests};
 
 store_tests!(sync_state_and_schedule, runs_history, finish_run_is_atomic);
 
@@ -28,19 +28,43 @@ async fn sync_state_and_schedule(ctx: Ctx) -> anyhow::Result<()> {
     let c = connection(store, "c1").await?;
     let tables = store.ensure_sync(&new_sync(c.id, "tables", false)).await?;
     let views = store.ensure_sync(&new_sync(c.id, "views", true)).await?;
-    store.save_checkpoint(tables.id, Some(&json!({"name": "T"}))).await?;
-    let again = store.ensure_sync(&NewSync { frequency_secs: 60, ..new_sync(c.id, "tables", true) }).await?;
+    store
+        .save_checkpoint(tables.id, Some(&json!({"name": "T"})))
+        .await?;
+    let again = store
+        .ensure_sync(&NewSync {
+            frequency_secs: 60,
+            ..new_sync(c.id, "tables", true)
+        })
+        .await?;
     assert_eq!(again.id, tables.id);
     assert!(!again.paused, "an existing sync keeps its state");
     assert_eq!(again.checkpoint, Some(json!({"name": "T"})));
-    assert_eq!(again.frequency_secs, 60, "but takes the definition's frequency");
+    assert_eq!(
+        again.frequency_secs, 60,
+        "but takes the definition's frequency"
+    );
     store.set_sync_frequency(tables.id, Some(900)).await?;
-    assert_eq!(store.sync(tables.id).await?.unwrap().effective_frequency_secs(), 900);
-    assert_eq!(store.find_sync(c.id, "views", "base").await?.unwrap().id, views.id);
+    assert_eq!(
+        store
+            .sync(tables.id)
+            .await?
+            .unwrap()
+            .effective_frequency_secs(),
+        900
+    );
+    assert_eq!(
+        store.find_sync(c.id, "views", "base").await?.unwrap().id,
+        views.id
+    );
     assert_eq!(store.list_syncs(c.id).await?.len(), 2);
 
     let due = store.due_syncs(at(10), 10).await?;
-    assert_eq!(due.iter().map(|s| s.id).collect::<Vec<_>>(), [tables.id], "paused syncs are not due");
+    assert_eq!(
+        due.iter().map(|s| s.id).collect::<Vec<_>>(),
+        [tables.id],
+        "paused syncs are not due"
+    );
     assert!(store.due_syncs(at(-1), 10).await?.is_empty(), "not yet due");
     store
         .enqueue_job(&NewJob {
@@ -51,7 +75,10 @@ async fn sync_state_and_schedule(ctx: Ctx) -> anyhow::Result<()> {
             run_after: at(0),
         })
         .await?;
-    assert!(store.due_syncs(at(10), 10).await?.is_empty(), "a sync with a queued job is not due");
+    assert!(
+        store.due_syncs(at(10), 10).await?.is_empty(),
+        "a sync with a queued job is not due"
+    );
     store.set_sync_paused(views.id, false).await?;
     store.set_next_run(views.id, Some(at(5))).await?;
     assert_eq!(store.due_syncs(at(10), 10).await?.len(), 1);
@@ -78,17 +105,20 @@ async fn runs_history(ctx: Ctx) -> anyhow::Result<()> {
     assert_eq!(state.last_run, Some(second.id));
     assert_eq!(state.last_status, Some(RunStatus::Running));
     let history = store.list_runs(sync.id, None, 10).await?;
-    assert_eq!(history.iter().map(|r| r.id).collect::<Vec<_>>(), [second.id, first.id]);
-    assert_eq!(store.list_runs(sync.id, Some(second.id), 10).await?.len(), 1);
+    assert_eq!(
+        history.iter().map(|r| r.id).collect::<Vec<_>>(),
+        [second.id, first.id]
+    );
+    assert_eq!(
+        store.list_runs(sync.id, Some(second.id), 10).await?.len(),
+        1
+    );
     Ok(())
 }
 
 fn records(ids: &[&str], version: u32) -> Vec<NewRecord> {
     ids.iter()
-        .map(|id| NewRecord {
-            external_id: id.to_string(),
-            payload: to_raw_value(&json!({"id": id, "version": version})).unwrap(),
-        })
+        .map(|id| record(id, json!({"id": id, "version": version})))
         .collect()
 }
 
@@ -114,14 +144,23 @@ async fn finish_run_is_atomic(ctx: Ctx) -> anyhow::Result<()> {
     };
 
     let run1 = store.start_run(sync.id, false).await?;
-    assert_eq!(store.start_delete_tracking(sync.id, run1.id).await?, run1.id);
+    assert_eq!(
+        store.start_delete_tracking(sync.id, run1.id).await?,
+        run1.id
+    );
     save(run1.id, &["a", "b", "c"], None).await?;
     store
         .finish_run(&FinishRun {
             run: run1.id,
             status: RunStatus::Success,
             delete_unseen: vec![model.clone()],
-            counts: BTreeMap::from([(model.clone(), ModelCounts { added: 3, ..Default::default() })]),
+            counts: BTreeMap::from([(
+                model.clone(),
+                ModelCounts {
+                    added: 3,
+                    ..Default::default()
+                },
+            )]),
             error: None,
             snowflake_calls: 4,
             next_run_at: Some(at(3600)),
@@ -147,7 +186,9 @@ async fn finish_run_is_atomic(ctx: Ctx) -> anyhow::Result<()> {
             snowflake_calls: 1,
             next_run_at: Some(at(7200)),
             clear_checkpoint: false,
-            sync_error: SyncErrorUpdate::Set { log_id: "op-2".into() },
+            sync_error: SyncErrorUpdate::Set {
+                log_id: "op-2".into(),
+            },
             webhooks: vec![NewDelivery {
                 idempotency_id: format!("run-{}", run2.id),
                 connection: Some(c.id),
@@ -159,19 +200,33 @@ async fn finish_run_is_atomic(ctx: Ctx) -> anyhow::Result<()> {
         })
         .await?;
     assert_eq!(failed.status, RunStatus::Failed);
-    assert_eq!(store.record_counts(c.id).await?[0].live, 3, "a failed run deletes nothing");
+    assert_eq!(
+        store.record_counts(c.id).await?[0].live,
+        3,
+        "a failed run deletes nothing"
+    );
     let state = store.sync(sync.id).await?.unwrap();
     assert_eq!(state.checkpoint, Some(json!({"name": "a"})));
     assert_eq!(state.tracking_generation, Some(run2.id));
     assert_eq!(state.next_run_at, Some(at(7200)));
     assert_eq!(state.last_status, Some(RunStatus::Failed));
     let errors = store.connection_by_pk(c.id).await?.unwrap().errors;
-    assert_eq!((errors[0].kind, errors[0].scope.as_str(), errors[0].log_id.as_str()), (ConnectionErrorKind::Sync, "tables::base", "op-2"));
+    assert_eq!(
+        (
+            errors[0].kind,
+            errors[0].scope.as_str(),
+            errors[0].log_id.as_str()
+        ),
+        (ConnectionErrorKind::Sync, "tables::base", "op-2")
+    );
     assert_eq!(store.list_deliveries(&Default::default()).await?.len(), 1);
 
     // Run 3 resumes: tracking stays at run 2's generation; it sees "c", so only "b" is unseen.
     let run3 = store.start_run(sync.id, false).await?;
-    assert_eq!(store.start_delete_tracking(sync.id, run3.id).await?, run2.id);
+    assert_eq!(
+        store.start_delete_tracking(sync.id, run3.id).await?,
+        run2.id
+    );
     save(run3.id, &["c"], None).await?;
     assert_eq!(store.count_unseen(c.id, &model, run2.id).await?, 1);
     let done = store
@@ -188,13 +243,27 @@ async fn finish_run_is_atomic(ctx: Ctx) -> anyhow::Result<()> {
             webhooks: Vec::new(),
         })
         .await?;
-    assert_eq!(done.counts[&model], ModelCounts { added: 0, updated: 0, deleted: 1 });
+    assert_eq!(
+        done.counts[&model],
+        ModelCounts {
+            added: 0,
+            updated: 0,
+            deleted: 1
+        }
+    );
     assert_eq!(done.snowflake_calls, 2);
     assert!(done.finished_at.is_some());
     let state = store.sync(sync.id).await?.unwrap();
     assert_eq!((state.checkpoint, state.tracking_generation), (None, None));
     assert_eq!(state.next_run_at, Some(at(7200)), "None keeps the schedule");
-    assert!(store.connection_by_pk(c.id).await?.unwrap().errors.is_empty());
+    assert!(
+        store
+            .connection_by_pk(c.id)
+            .await?
+            .unwrap()
+            .errors
+            .is_empty()
+    );
     assert_eq!(store.record_counts(c.id).await?[0].live, 2);
     Ok(())
 }
