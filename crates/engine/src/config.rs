@@ -9,7 +9,9 @@ use std::{collections::BTreeMap, time::Duration};
 
 use serde::{Deserialize, Serialize};
 
-use crate::{catalog::Frequency, validation::ValidationPolicy};
+use crate::{
+    catalog::Frequency, custom::CustomSync, validation::ValidationPolicy, webhooks::RetrySchedule,
+};
 
 /// What a process runs besides (or instead of) the HTTP API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -31,7 +33,7 @@ impl ProcessRole {
 }
 
 /// The engine's settings.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct EngineConfig {
     /// Jobs (sync runs and async actions) a worker process runs at once.
@@ -61,6 +63,9 @@ pub struct EngineConfig {
     pub health_check_max_age_secs: u64,
     /// Webhook delivery.
     pub webhooks: WebhookDeliveryConfig,
+    /// SQL-defined syncs (see [`crate::custom`]); a config file's top-level `[[custom_syncs]]`
+    /// can be read with [`crate::custom::parse_config`] and put here.
+    pub custom_syncs: Vec<CustomSync>,
 }
 
 impl Default for EngineConfig {
@@ -78,6 +83,7 @@ impl Default for EngineConfig {
             health_check_interval_secs: 600,
             health_check_max_age_secs: 3600,
             webhooks: WebhookDeliveryConfig::default(),
+            custom_syncs: Vec::new(),
         }
     }
 }
@@ -97,6 +103,10 @@ impl EngineConfig {
             ),
             ("webhooks.timeout_secs", self.webhooks.timeout_secs),
             ("webhooks.concurrency", self.webhooks.concurrency as u64),
+            (
+                "webhooks.max_attempts",
+                u64::from(self.webhooks.max_attempts),
+            ),
         ];
         if let Some((key, _)) = positive.iter().find(|(_, value)| *value == 0) {
             return Err(format!("engine.{key} must be at least 1"));
@@ -130,20 +140,41 @@ impl EngineConfig {
 }
 
 /// How webhooks are delivered.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct WebhookDeliveryConfig {
     /// Timeout of one delivery attempt, in seconds (Nango: 20).
     pub timeout_secs: u64,
     /// Deliveries in flight at once per process.
     pub concurrency: usize,
+    /// Wait before the second attempt, in ms (it doubles with each attempt).
+    pub first_retry_delay_ms: u64,
+    /// Longest wait between two attempts, in seconds.
+    pub max_retry_delay_secs: u64,
+    /// Attempts in all before a delivery is dead.
+    pub max_attempts: u32,
 }
 
 impl Default for WebhookDeliveryConfig {
     fn default() -> Self {
+        let schedule = RetrySchedule::default();
         Self {
             timeout_secs: 20,
             concurrency: 8,
+            first_retry_delay_ms: schedule.first_delay.as_millis() as u64,
+            max_retry_delay_secs: schedule.max_delay.as_secs(),
+            max_attempts: schedule.max_attempts,
+        }
+    }
+}
+
+impl WebhookDeliveryConfig {
+    /// The retry schedule these settings describe.
+    pub fn schedule(&self) -> RetrySchedule {
+        RetrySchedule {
+            first_delay: Duration::from_millis(self.first_retry_delay_ms),
+            max_delay: Duration::from_secs(self.max_retry_delay_secs),
+            max_attempts: self.max_attempts,
         }
     }
 }

@@ -26,6 +26,7 @@ use crate::{
     engine::{BASE_VARIANT, CreateConnection, CreatedConnection, Engine},
     error::{ConnectError, EngineError},
     notify, runner,
+    webhooks::AuthOperation,
 };
 
 /// The provider of Snowgate's integrations.
@@ -280,13 +281,17 @@ pub(crate) async fn create(
         })
         .await?;
     store.mark_fetched(connection.id, Utc::now()).await?;
-    for definition in engine.sync_definitions() {
+    for definition in engine.configured_syncs() {
         runner::ensure_sync(engine, connection.id, definition, BASE_VARIANT).await?;
     }
-    let operation = if created { "creation" } else { "override" };
+    let operation = if created {
+        AuthOperation::Creation
+    } else {
+        AuthOperation::Override
+    };
     let webhooks = notify::auth(engine, &connection, operation, None).await?;
     store.enqueue_deliveries(&webhooks).await?;
-    tracing::info!(connection.id = %connection.connection_id, integration = %connection.integration_key, operation, "connection saved");
+    tracing::info!(connection.id = %connection.connection_id, integration = %connection.integration_key, ?operation, "connection saved");
     Ok(CreatedConnection {
         connection,
         created,
@@ -299,7 +304,7 @@ pub(crate) async fn delete(engine: &Engine, pk: ConnectionPk) -> Result<bool, En
     let Some(connection) = store.connection_by_pk(pk).await? else {
         return Ok(false);
     };
-    let webhooks = notify::auth(engine, &connection, "deletion", None).await?;
+    let webhooks = notify::auth(engine, &connection, AuthOperation::Deletion, None).await?;
     Ok(store
         .delete_connection(
             &connection.integration_key,

@@ -25,10 +25,10 @@ use crate::{
     action_runner,
     catalog::Frequency,
     config::{EngineConfig, ProcessRole},
-    connect,
+    connect, dispatch,
     error::{ActionError, ConnectError, EngineError, SyncControlError},
     health, runner, scheduler,
-    syncs::{self, SyncDefinition},
+    syncs::{self, ConfiguredSync},
     worker,
 };
 
@@ -42,7 +42,7 @@ pub(crate) struct Inner {
     pub(crate) store: AnyStore,
     pub(crate) config: EngineConfig,
     pub(crate) http: reqwest::Client,
-    pub(crate) definitions: Vec<SyncDefinition>,
+    pub(crate) syncs: Vec<ConfiguredSync>,
     clients: Mutex<HashMap<ConnectionPk, (DateTime<Utc>, Client)>>,
 }
 
@@ -262,13 +262,13 @@ impl Engine {
         http: reqwest::Client,
     ) -> Result<Self, EngineError> {
         config.validate().map_err(EngineError::Invalid)?;
-        let definitions = syncs::definitions(&config)?;
+        let syncs = syncs::configured(&config)?;
         Ok(Self {
             inner: Arc::new(Inner {
                 store,
                 config,
                 http,
-                definitions,
+                syncs,
                 clients: Mutex::new(HashMap::new()),
             }),
         })
@@ -314,6 +314,7 @@ impl Engine {
         if role.runs_background() {
             scheduler::spawn(self, &shutdown, &mut tasks);
             worker::spawn(self, &shutdown, &mut tasks);
+            dispatch::spawn(self, &shutdown, &mut tasks);
             health::spawn(self, &shutdown, &mut tasks);
         }
         tasks
@@ -398,13 +399,13 @@ impl Engine {
 
     /// The syncs every connection has: the eight built-in ones and the custom syncs of the
     /// configuration.
-    pub fn sync_definitions(&self) -> &[SyncDefinition] {
-        &self.inner.definitions
+    pub fn configured_syncs(&self) -> &[ConfiguredSync] {
+        &self.inner.syncs
     }
 
     /// The definition of the sync `name`.
-    pub fn sync_definition(&self, name: &str) -> Option<&SyncDefinition> {
-        self.inner.definitions.iter().find(|d| d.name == name)
+    pub fn configured_sync(&self, name: &str) -> Option<&ConfiguredSync> {
+        self.inner.syncs.iter().find(|d| d.name == name)
     }
 
     /// Runs the selected syncs now (all syncs when `syncs` is empty). A sync with a run queued or
@@ -491,7 +492,7 @@ impl Engine {
                 }
             };
             let models = self
-                .sync_definition(&state.name)
+                .configured_sync(&state.name)
                 .map(|d| d.model_key(&state.variant))
                 .into_iter()
                 .collect::<Vec<ModelKey>>();
@@ -581,7 +582,7 @@ impl Engine {
         selector: &SyncSelector,
     ) -> Result<SyncState, SyncControlError> {
         let definition = self
-            .sync_definition(&selector.name)
+            .configured_sync(&selector.name)
             .ok_or_else(|| SyncControlError::UnknownSync(selector.name.clone()))?;
         match self
             .inner
@@ -607,7 +608,7 @@ impl Engine {
         syncs: &[SyncSelector],
     ) -> Result<Vec<SyncState>, SyncControlError> {
         for selector in syncs {
-            if self.sync_definition(&selector.name).is_none() {
+            if self.configured_sync(&selector.name).is_none() {
                 return Err(SyncControlError::UnknownSync(selector.name.clone()));
             }
         }
@@ -633,7 +634,7 @@ impl Engine {
         let mut selected = Vec::new();
         for connection in connections {
             if syncs.is_empty() {
-                for definition in &self.inner.definitions {
+                for definition in &self.inner.syncs {
                     runner::ensure_sync(self, connection, definition, BASE_VARIANT).await?;
                 }
                 selected.extend(self.inner.store.list_syncs(connection).await?);

@@ -204,10 +204,16 @@ impl From<StoreError> for ActionError {
     }
 }
 
+impl From<snowgate_snowflake::Error> for ActionError {
+    fn from(error: snowgate_snowflake::Error) -> Self {
+        crate::action_runner::http_error(error)
+    }
+}
+
 impl From<EngineError> for ActionError {
     fn from(error: EngineError) -> Self {
         match error {
-            EngineError::Snowflake(error) => crate::action_runner::http_error(error),
+            EngineError::Snowflake(error) => error.into(),
             other => Self::Failure {
                 message: other.to_string(),
             },

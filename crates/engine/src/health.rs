@@ -21,6 +21,7 @@ use crate::{
     engine::{CredentialCheck, Engine},
     error::EngineError,
     notify,
+    webhooks::AuthOperation,
 };
 
 /// Connections checked per round at most.
@@ -156,7 +157,7 @@ pub(crate) async fn record_rejection(
         let webhooks = notify::auth(
             engine,
             &current,
-            "refresh",
+            AuthOperation::Refresh,
             Some(("invalid_credentials", reason)),
         )
         .await?;

@@ -25,7 +25,7 @@
 //! * connections — [`Engine::create_jwt_connection`] ([`CreateConnection`] →
 //!   [`CreatedConnection`] or [`ConnectError`]), [`Engine::delete_connection`],
 //!   [`Engine::refresh_token`], [`Engine::snowflake_client`], [`Engine::check_credentials`];
-//! * syncs — [`Engine::sync_definitions`], [`Engine::trigger`] / [`Engine::start`] /
+//! * syncs — [`Engine::configured_syncs`], [`Engine::trigger`] / [`Engine::start`] /
 //!   [`Engine::pause`] / [`Engine::status`] over a [`SyncTarget`] and [`SyncSelector`]s,
 //!   [`Engine::update_frequency`], [`Engine::create_variant`] / [`Engine::delete_variant`],
 //!   [`Engine::run_sync`] (a run in the foreground, for the CLI);
@@ -36,7 +36,8 @@
 //!
 //! Runtime modules: [`config`]; `engine` (the facade); `connect` (connections and their
 //! clients); `runner` (one run: batches, checkpoints, counts, finish); `syncs` (the syncs);
-//! `scheduler`, `worker`, `health`, `notify` (which webhooks an event produces);
+//! `scheduler`, `worker`, `dispatch` (webhook delivery), `health`, `notify` (which webhooks an
+//! event produces);
 //! `action_runner`; [`error`].
 
 #![forbid(unsafe_code)]
@@ -59,6 +60,7 @@ pub mod webhooks;
 mod action_runner;
 pub mod config;
 mod connect;
+mod dispatch;
 mod engine;
 pub mod error;
 mod health;
@@ -78,7 +80,7 @@ pub use crate::{
     },
     error::{ActionError, ConnectError, EngineError, InputError, SyncControlError},
     runner::Progress,
-    syncs::SyncDefinition,
+    syncs::ConfiguredSync,
 };
 
 #[cfg(test)]

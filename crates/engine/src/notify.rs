@@ -1,16 +1,27 @@
 //! Which webhooks an event produces and where they go: the environment's toggles, the
 //! destinations (a connection's override replaces both environment URLs), and one outbox row per
-//! destination with its exact body (canonical JSON, keys sorted, as Nango sends it).
+//! destination with its exact body ([`crate::webhooks::Payload::body`]: canonical JSON, as Nango
+//! sends it, plus `idempotencyKey`).
 //!
 //! The rows are enqueued by the caller, in the same transaction as the change they announce where
 //! the store offers one (a run's result, a connection's deletion).
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use serde_json::{Map, Value, json};
+use serde_json::Value;
 use snowgate_store::{Connection, NewDelivery, Store, setting};
 use uuid::Uuid;
 
-use crate::{canonical, engine::Engine, error::EngineError};
+use crate::{
+    engine::Engine,
+    error::EngineError,
+    webhooks::{
+        AsyncActionResult, AsyncActionWebhook, AuthOperation, AuthWebhook, Checkpoints, EndUser,
+        Payload, ResponseResults, SyncFailure, SyncSuccess, SyncType, WebhookError,
+    },
+};
+
+/// The `environment` of auth webhooks (Snowgate has one environment).
+const ENVIRONMENT: &str = "prod";
 
 /// Nango's timestamp form in webhooks and credentials: milliseconds and `Z`.
 pub(crate) fn timestamp(time: DateTime<Utc>) -> String {
@@ -44,15 +55,16 @@ async fn enabled(engine: &Engine, key: &'static str) -> Result<bool, EngineError
     })
 }
 
-/// One outbox row per destination for `body`.
+/// One outbox row per destination for `payload`. Every row carries the same body, with one
+/// `idempotencyKey` for the event.
 async fn deliveries(
     engine: &Engine,
     connection: &Connection,
     kind: &str,
-    body: &Value,
+    payload: &Payload,
 ) -> Result<Vec<NewDelivery>, EngineError> {
-    let bytes = canonical::to_vec(body);
-    let event = Uuid::new_v4();
+    let event = Uuid::new_v4().to_string();
+    let body = payload.body(Some(&event));
     Ok(destinations(engine, connection)
         .await?
         .into_iter()
@@ -62,55 +74,61 @@ async fn deliveries(
             connection: Some(connection.id),
             kind: kind.to_owned(),
             url,
-            body: bytes.clone(),
+            body: body.clone(),
             next_attempt_at: Utc::now(),
         })
         .collect())
 }
 
-/// The `auth` webhook of `operation` (`creation`, `override`, `refresh`, `deletion`), a failure
-/// when `error` is `(type, description)`. Empty when its toggle is off.
+fn end_user(profile: &Value) -> Option<EndUser> {
+    let text = |value: Option<&Value>| value.and_then(Value::as_str).map(str::to_owned);
+    Some(EndUser {
+        end_user_id: text(profile.get("id"))?,
+        end_user_email: text(profile.get("email")),
+        organization_id: text(profile.pointer("/organization/id")),
+        tags: profile
+            .get("tags")
+            .and_then(|tags| serde_json::from_value(tags.clone()).ok())
+            .unwrap_or_default(),
+    })
+}
+
+/// The `auth` webhook of `operation`, a failure when `error` is `(type, description)`. Empty when
+/// its toggle is off (`override` has none).
 pub(crate) async fn auth(
     engine: &Engine,
     connection: &Connection,
-    operation: &str,
+    operation: AuthOperation,
     error: Option<(&str, &str)>,
 ) -> Result<Vec<NewDelivery>, EngineError> {
     let toggle = match operation {
-        "creation" => Some(setting::ON_AUTH_CREATION),
-        "refresh" => Some(setting::ON_AUTH_REFRESH_ERROR),
-        "deletion" => Some(setting::ON_CONNECTION_DELETION),
-        _ => None,
+        AuthOperation::Creation => Some(setting::ON_AUTH_CREATION),
+        AuthOperation::Refresh => Some(setting::ON_AUTH_REFRESH_ERROR),
+        AuthOperation::Deletion => Some(setting::ON_CONNECTION_DELETION),
+        AuthOperation::Override | AuthOperation::Unknown => None,
     };
     if let Some(toggle) = toggle
         && !enabled(engine, toggle).await?
     {
         return Ok(Vec::new());
     }
-    let mut body = json!({
-        "from": "nango",
-        "type": "auth",
-        "operation": operation,
-        "connectionId": connection.connection_id,
-        "providerConfigKey": connection.integration_key,
-        "provider": connection.provider,
-        "authMode": "JWT",
-        "environment": "prod",
-        "success": error.is_none(),
-        "tags": connection.tags,
+    let payload = Payload::Auth(AuthWebhook {
+        operation,
+        connection_id: connection.connection_id.clone(),
+        provider_config_key: connection.integration_key.clone(),
+        provider: connection.provider.clone(),
+        auth_mode: "JWT".into(),
+        environment: ENVIRONMENT.into(),
+        success: error.is_none(),
+        tags: Some(connection.tags.clone()),
+        end_user: connection.end_user.as_ref().and_then(end_user),
+        error: error.map(|(kind, description)| WebhookError {
+            kind: kind.to_owned(),
+            description: description.to_owned(),
+            payload: None,
+        }),
     });
-    if let Some(end_user) = &connection.end_user {
-        body["endUser"] = json!({
-            "endUserId": end_user.get("id"),
-            "endUserEmail": end_user.get("email"),
-            "organizationId": end_user.pointer("/organization/id"),
-            "tags": end_user.get("tags").cloned().unwrap_or_else(|| Value::Object(Map::new())),
-        });
-    }
-    if let Some((kind, description)) = error {
-        body["error"] = json!({"type": kind, "description": description});
-    }
-    deliveries(engine, connection, "auth", &body).await
+    deliveries(engine, connection, "auth", &payload).await
 }
 
 /// What a finished run reports to [`sync`].
@@ -120,9 +138,10 @@ pub(crate) struct SyncOutcome<'a> {
     pub(crate) model: &'a str,
     pub(crate) started_at: DateTime<Utc>,
     pub(crate) finished_at: DateTime<Utc>,
-    /// `Ok((added, updated, deleted))` or `Err((type, description))`.
-    pub(crate) result: Result<(u64, u64, u64), (String, String)>,
-    pub(crate) checkpoints: Option<(Option<Value>, Option<Value>)>,
+    /// `Ok(counts)` or `Err(error)`.
+    pub(crate) result: Result<ResponseResults, WebhookError>,
+    /// The checkpoints of a run that used them (incremental syncs).
+    pub(crate) checkpoints: Option<Checkpoints>,
 }
 
 /// The sync webhook of a run: success with changes always; success without changes when
@@ -130,44 +149,48 @@ pub(crate) struct SyncOutcome<'a> {
 pub(crate) async fn sync(
     engine: &Engine,
     connection: &Connection,
-    outcome: &SyncOutcome<'_>,
+    outcome: SyncOutcome<'_>,
 ) -> Result<Vec<NewDelivery>, EngineError> {
-    let mut body = json!({
-        "from": "nango",
-        "type": "sync",
-        "connectionId": connection.connection_id,
-        "providerConfigKey": connection.integration_key,
-        "syncName": outcome.sync_name,
-        "syncVariant": outcome.variant,
-        "model": outcome.model,
-        "syncType": "INCREMENTAL",
-    });
-    match &outcome.result {
-        Ok((added, updated, deleted)) => {
-            let changed = added + updated + deleted > 0;
+    let payload = match outcome.result {
+        Ok(counts) => {
+            let changed = counts.added + counts.updated + counts.deleted > 0;
             if !changed && !enabled(engine, setting::ON_SYNC_COMPLETION_ALWAYS).await? {
                 return Ok(Vec::new());
             }
-            body["success"] = Value::Bool(true);
-            body["modifiedAfter"] = Value::String(timestamp(outcome.started_at));
-            body["queryTimeStamp"] = Value::String(timestamp(outcome.started_at));
-            body["responseResults"] =
-                json!({"added": added, "updated": updated, "deleted": deleted});
+            Payload::SyncSuccess(SyncSuccess {
+                connection_id: connection.connection_id.clone(),
+                provider_config_key: connection.integration_key.clone(),
+                sync_name: outcome.sync_name.to_owned(),
+                sync_variant: outcome.variant.to_owned(),
+                model: outcome.model.to_owned(),
+                sync_type: SyncType::Incremental,
+                success: true,
+                modified_after: outcome.started_at,
+                query_time_stamp: outcome.started_at,
+                response_results: counts,
+                checkpoints: outcome.checkpoints.map(Some),
+            })
         }
-        Err((kind, description)) => {
+        Err(error) => {
             if !enabled(engine, setting::ON_SYNC_ERROR).await? {
                 return Ok(Vec::new());
             }
-            body["success"] = Value::Bool(false);
-            body["error"] = json!({"type": kind, "description": description, "payload": {}});
-            body["startedAt"] = Value::String(timestamp(outcome.started_at));
-            body["failedAt"] = Value::String(timestamp(outcome.finished_at));
+            Payload::SyncFailure(SyncFailure {
+                connection_id: connection.connection_id.clone(),
+                provider_config_key: connection.integration_key.clone(),
+                sync_name: outcome.sync_name.to_owned(),
+                sync_variant: outcome.variant.to_owned(),
+                model: outcome.model.to_owned(),
+                sync_type: SyncType::Incremental,
+                success: false,
+                error,
+                started_at: outcome.started_at,
+                failed_at: outcome.finished_at,
+                checkpoints: outcome.checkpoints,
+            })
         }
-    }
-    if let Some((from, to)) = &outcome.checkpoints {
-        body["checkpoints"] = json!({"from": from, "to": to});
-    }
-    deliveries(engine, connection, "sync", &body).await
+    };
+    deliveries(engine, connection, "sync", &payload).await
 }
 
 /// The `async_action` webhook, when `on_async_action_completion` is on.
@@ -179,12 +202,13 @@ pub(crate) async fn async_action(
     if !enabled(engine, setting::ON_ASYNC_ACTION_COMPLETION).await? {
         return Ok(Vec::new());
     }
-    let body = json!({
-        "from": "nango",
-        "type": "async_action",
-        "connectionId": connection.connection_id,
-        "providerConfigKey": connection.integration_key,
-        "payload": {"id": id.to_string(), "statusUrl": format!("/action/{id}")},
+    let payload = Payload::AsyncAction(AsyncActionWebhook {
+        connection_id: connection.connection_id.clone(),
+        provider_config_key: connection.integration_key.clone(),
+        payload: AsyncActionResult {
+            id: id.to_string(),
+            status_url: format!("/action/{id}"),
+        },
     });
-    deliveries(engine, connection, "async_action", &body).await
+    deliveries(engine, connection, "async_action", &payload).await
 }

@@ -46,9 +46,10 @@ use crate::{
     metadata::MetadataError,
     models::Model,
     notify,
-    syncs::SyncDefinition,
+    syncs::ConfiguredSync,
     validation::{PreparedRecord, RecordProblem, Skipped, ValidationPolicy},
     watermark::WatermarkError,
+    webhooks::{Checkpoints, ResponseResults, WebhookError},
 };
 
 /// The job kind of sync runs.
@@ -203,6 +204,7 @@ pub(crate) struct RunContext {
     ids: IdTracker,
     progress: Option<watch::Sender<Progress>>,
     tracking: Option<RunId>,
+    saved_checkpoint: Option<Value>,
 }
 
 impl RunContext {
@@ -351,6 +353,9 @@ impl RunContext {
             })
             .await?;
         self.buffer.clear();
+        if checkpoint.is_some() {
+            self.saved_checkpoint = checkpoint;
+        }
         self.counts.added += counts.added;
         self.counts.updated += counts.updated;
         self.counts.unchanged += counts.unchanged;
@@ -376,7 +381,7 @@ impl RunContext {
 pub(crate) async fn ensure_sync(
     engine: &Engine,
     connection: ConnectionPk,
-    definition: &SyncDefinition,
+    definition: &ConfiguredSync,
     variant: &str,
 ) -> Result<SyncState, StoreError> {
     let start = definition.auto_start && variant == BASE_VARIANT;
@@ -464,7 +469,7 @@ pub(crate) async fn create_variant(
     variant: &str,
 ) -> Result<SyncState, SyncControlError> {
     let definition = engine
-        .sync_definition(name)
+        .configured_sync(name)
         .ok_or_else(|| SyncControlError::UnknownSync(name.to_owned()))?;
     check_variant(variant)?;
     let store = engine.store();
@@ -508,7 +513,7 @@ pub(crate) async fn delete_variant(
     variant: &str,
 ) -> Result<(), SyncControlError> {
     let definition = engine
-        .sync_definition(name)
+        .configured_sync(name)
         .ok_or_else(|| SyncControlError::UnknownSync(name.to_owned()))?;
     check_variant(variant)?;
     let store = engine.store();
@@ -540,7 +545,7 @@ pub(crate) async fn run_job(
     if job.scheduled && state.paused {
         return Ok(JobEnd::Done);
     }
-    let Some(definition) = engine.sync_definition(&state.name).cloned() else {
+    let Some(definition) = engine.configured_sync(&state.name).cloned() else {
         tracing::warn!(sync = %state.name, "a job names a sync that is no longer configured; skipped");
         return Ok(JobEnd::Done);
     };
@@ -590,7 +595,7 @@ pub(crate) enum JobEnd {
 async fn execute(
     engine: &Engine,
     state: SyncState,
-    definition: &SyncDefinition,
+    definition: &ConfiguredSync,
     connection: Connection,
     opts: TriggerOpts,
     stop: Arc<Stop>,
@@ -647,8 +652,9 @@ async fn execute(
         ids: IdTracker::new(),
         progress,
         tracking: None,
+        saved_checkpoint: None,
     };
-    if definition.full_scan
+    if definition.lists_everything()
         && let Err(error) = ctx.track_deletes().await
     {
         let record = RunRecord {
@@ -686,7 +692,7 @@ async fn execute(
 struct RunRecord<'a> {
     engine: &'a Engine,
     state: &'a SyncState,
-    definition: &'a SyncDefinition,
+    definition: &'a ConfiguredSync,
     connection: &'a Connection,
     run: &'a Run,
     operation: &'a str,
@@ -709,7 +715,7 @@ async fn finish(
     } = *record;
     let store = engine.store();
     let now = Utc::now();
-    let (counts, calls, tracking, skipped, collisions) = match ctx {
+    let (counts, calls, tracking, skipped, collisions, last_checkpoint) = match ctx {
         Some(ctx) => {
             ctx.report();
             (
@@ -718,6 +724,7 @@ async fn finish(
                 ctx.tracking,
                 std::mem::take(&mut ctx.skipped),
                 ctx.ids.collisions().clone(),
+                ctx.saved_checkpoint.take(),
             )
         }
         None => (
@@ -726,6 +733,7 @@ async fn finish(
             None,
             Skipped::default(),
             Default::default(),
+            None,
         ),
     };
     let model = definition.model_key(&state.variant);
@@ -750,23 +758,35 @@ async fn finish(
         _ => Some(now + backoff(engine, state, frequency).await?),
     };
     let webhook_outcome = match (&outcome, status) {
-        (Ok(()), _) => Some(Ok((counts.added, counts.updated, deleted))),
-        (Err(error), RunStatus::Failed) => Some(Err((error.kind().to_owned(), error.to_string()))),
+        (Ok(()), _) => Some(Ok(ResponseResults {
+            added: counts.added,
+            updated: counts.updated,
+            deleted,
+        })),
+        (Err(error), RunStatus::Failed) => Some(Err(WebhookError {
+            kind: error.kind().to_owned(),
+            description: error.to_string(),
+            payload: Some(error.payload()),
+        })),
         _ => None,
     };
+    let checkpoints = (!definition.lists_everything()).then(|| Checkpoints {
+        from: state.checkpoint.clone(),
+        to: last_checkpoint.or_else(|| state.checkpoint.clone()),
+    });
     let webhooks = match webhook_outcome {
         Some(result) => {
             notify::sync(
                 engine,
                 connection,
-                &notify::SyncOutcome {
+                notify::SyncOutcome {
                     sync_name: &state.name,
                     variant: &state.variant,
                     model: &definition.model,
                     started_at: run.started_at,
                     finished_at: now,
                     result,
-                    checkpoints: None,
+                    checkpoints,
                 },
             )
             .await?
@@ -795,7 +815,7 @@ async fn finish(
             error: error.map(RunError::payload),
             snowflake_calls: calls,
             next_run_at,
-            clear_checkpoint: status == RunStatus::Success && definition.full_scan,
+            clear_checkpoint: status == RunStatus::Success && definition.lists_everything(),
             sync_error: match status {
                 RunStatus::Success => SyncErrorUpdate::Clear,
                 RunStatus::Failed => SyncErrorUpdate::Set {

@@ -13,10 +13,11 @@ use futures::{StreamExt, stream};
 use snowgate_snowflake::{Client, Partition, Statement};
 
 use super::{
-    listing::{self, Objects, ResumePoint, after, point},
+    listing::{self, Objects, finished},
     show,
 };
 use crate::{
+    catalog::ColumnsCheckpoint,
     ids::ObjectKey,
     mapping,
     runner::{RunContext, RunError},
@@ -38,10 +39,11 @@ struct Fetched {
 
 pub(super) async fn run(ctx: &mut RunContext) -> Result<(), RunError> {
     let scope = listing::scope(ctx)?;
-    let resume = ResumePoint::read(ctx);
+    let resume: Option<ColumnsCheckpoint> = listing::resume(ctx);
+    let resume = resume.as_ref();
     let mut work = Vec::new();
     let mut push = |database: &str, schema: &str, tables: Vec<String>| {
-        if !tables.is_empty() && after(resume.as_ref(), database, Some(schema)) {
+        if !tables.is_empty() && !finished(resume, &[database, schema]) {
             work.push(SchemaTables {
                 database: database.to_owned(),
                 schema: schema.to_owned(),
@@ -52,7 +54,7 @@ pub(super) async fn run(ctx: &mut RunContext) -> Result<(), RunError> {
     match scope.explicit_schemas() {
         Some(pairs) => {
             for (database, schema) in pairs {
-                if after(resume.as_ref(), &database, Some(&schema)) {
+                if !finished(resume, &[&database, &schema]) {
                     let tables = tables_of(ctx, &database, &schema).await?;
                     push(&database, &schema, tables);
                 }
@@ -60,11 +62,7 @@ pub(super) async fn run(ctx: &mut RunContext) -> Result<(), RunError> {
         }
         None => {
             for database in listing::databases(ctx, &scope).await? {
-                if !after(resume.as_ref(), &database, None)
-                    && resume
-                        .as_ref()
-                        .is_some_and(|_| !after(resume.as_ref(), &database, Some("\u{10FFFF}")))
-                {
+                if finished(resume, &[&database]) {
                     continue;
                 }
                 match listing::in_database(ctx, Objects::Tables, &database).await? {
@@ -80,7 +78,7 @@ pub(super) async fn run(ctx: &mut RunContext) -> Result<(), RunError> {
                     }
                     None => {
                         for schema in listing::schemas_in(ctx, &database, &scope).await? {
-                            if after(resume.as_ref(), &database, Some(&schema)) {
+                            if !finished(resume, &[&database, &schema]) {
                                 let tables = tables_of(ctx, &database, &schema).await?;
                                 push(&database, &schema, tables);
                             }
@@ -124,7 +122,13 @@ pub(super) async fn run(ctx: &mut RunContext) -> Result<(), RunError> {
                 }
             }
         }
-        ctx.set_checkpoint(point(&work.database, Some(&work.schema)));
+        let done = ColumnsCheckpoint {
+            database: work.database.clone(),
+            schema: work.schema.clone(),
+            table: String::new(),
+            column_name: String::new(),
+        };
+        ctx.set_checkpoint(serde_json::to_value(done).expect("checkpoints serialise"));
     }
     Ok(())
 }

@@ -6,13 +6,15 @@
 //! schema by schema with `SHOW … IN SCHEMA`, paged past 10,000 rows. Containers are walked in
 //! byte order of (database, schema); see the resume rule in [`super`].
 
-use std::collections::BTreeMap;
+use std::{cmp::Ordering, collections::BTreeMap};
 
-use serde_json::{Value, json};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
 use snowgate_snowflake::{Partition, Row};
 
 use super::show;
 use crate::{
+    catalog::{FULL_SCAN, ObjectCheckpoint, ResumePoint, SchemaCheckpoint},
     ids::ObjectKey,
     mapping,
     metadata::Scope,
@@ -52,44 +54,43 @@ pub(super) fn scope(ctx: &RunContext) -> Result<Scope, RunError> {
     Ok(Scope::from_metadata(ctx.metadata())?)
 }
 
-/// Where a resumed run starts: after this database (and schema).
-pub(super) struct ResumePoint {
-    database: String,
-    schema: Option<String>,
+/// The checkpoint the run resumes from, read as the sync's checkpoint type; `None` on a fresh
+/// run (or a checkpoint of another shape, which then restarts the scan: never skips anything).
+pub(super) fn resume<C: ResumePoint + DeserializeOwned>(ctx: &RunContext) -> Option<C> {
+    serde_json::from_value(ctx.start_checkpoint()?.clone()).ok()
 }
 
-impl ResumePoint {
-    pub(super) fn read(ctx: &RunContext) -> Option<Self> {
-        let checkpoint = ctx.start_checkpoint()?;
-        Some(Self {
-            database: checkpoint.get("database")?.as_str()?.to_owned(),
-            schema: checkpoint
-                .get("schema")
-                .and_then(Value::as_str)
-                .map(str::to_owned),
-        })
-    }
-}
-
-/// Whether the container (database, schema) comes after the resume point.
-pub(super) fn after(resume: Option<&ResumePoint>, database: &str, schema: Option<&str>) -> bool {
-    let Some(resume) = resume else {
-        return true;
+/// Whether the container (database, or database and schema) was finished before the
+/// interruption: it sorts before the checkpoint's container (by UTF-8 bytes, part by part), or it
+/// is that container and the checkpoint marks it finished with `""` (Nango's own mark).
+pub(super) fn finished(checkpoint: Option<&impl ResumePoint>, container: &[&str]) -> bool {
+    let Some(checkpoint) = checkpoint else {
+        return false;
     };
-    match (schema, &resume.schema) {
-        (Some(schema), Some(done)) => {
-            (database, schema) > (resume.database.as_str(), done.as_str())
-        }
-        _ => database > resume.database.as_str(),
+    let position = checkpoint.position();
+    let head = &position[..container.len().min(position.len())];
+    match container
+        .iter()
+        .map(|part| part.as_bytes())
+        .cmp(head.iter().map(|part| part.as_bytes()))
+    {
+        Ordering::Less => true,
+        Ordering::Equal => position
+            .get(container.len())
+            .is_some_and(|rest| rest.is_empty()),
+        Ordering::Greater => false,
     }
 }
 
-/// The checkpoint after a container.
-pub(super) fn point(database: &str, schema: Option<&str>) -> Value {
-    match schema {
-        Some(schema) => json!({"database": database, "schema": schema}),
-        None => json!({"database": database}),
-    }
+/// The checkpoint of `tables` and `views` once a schema is finished.
+fn schema_done(database: &str, schema: &str) -> Value {
+    serde_json::to_value(ObjectCheckpoint {
+        sync_type: FULL_SCAN.to_owned(),
+        database_name: database.to_owned(),
+        schema_name: schema.to_owned(),
+        name: String::new(),
+    })
+    .expect("checkpoints serialise")
 }
 
 /// Whether an error says a container disappeared (dropped, or no longer visible to the role)
@@ -214,9 +215,9 @@ pub(super) async fn in_database(
 /// `schemas`: `SHOW SCHEMAS IN DATABASE` for each database in scope; container = database.
 pub(super) async fn schemas(ctx: &mut RunContext) -> Result<(), RunError> {
     let scope = scope(ctx)?;
-    let resume = ResumePoint::read(ctx);
+    let resume: Option<SchemaCheckpoint> = resume(ctx);
     for database in databases(ctx, &scope).await? {
-        if !after(resume.as_ref(), &database, None) {
+        if finished(resume.as_ref(), &[&database]) {
             continue;
         }
         let statement = ShowTarget::Schemas {
@@ -247,7 +248,12 @@ pub(super) async fn schemas(ctx: &mut RunContext) -> Result<(), RunError> {
                 }
             }
         }
-        ctx.set_checkpoint(point(&database, None));
+        let done = SchemaCheckpoint {
+            sync_type: FULL_SCAN.to_owned(),
+            database_name: database.clone(),
+            name: String::new(),
+        };
+        ctx.set_checkpoint(serde_json::to_value(done).expect("checkpoints serialise"));
     }
     Ok(())
 }
@@ -319,39 +325,40 @@ async fn stream_schema(
 
 async fn walk(ctx: &mut RunContext, objects: Objects) -> Result<(), RunError> {
     let scope = scope(ctx)?;
-    let resume = ResumePoint::read(ctx);
+    let resume: Option<ObjectCheckpoint> = resume(ctx);
+    let resume = resume.as_ref();
     if let Some(pairs) = scope.explicit_schemas() {
         for (database, schema) in pairs {
-            if after(resume.as_ref(), &database, Some(&schema)) {
+            if !finished(resume, &[&database, &schema]) {
                 stream_schema(ctx, objects, &database, &schema).await?;
-                ctx.set_checkpoint(point(&database, Some(&schema)));
+                ctx.set_checkpoint(schema_done(&database, &schema));
             }
         }
         return Ok(());
     }
     for database in databases(ctx, &scope).await? {
-        if resume.as_ref().is_some_and(|r| database < r.database) {
+        if finished(resume, &[&database]) {
             continue;
         }
         match in_database(ctx, objects, &database).await? {
             Some(grouped) => {
                 for (schema, rows) in grouped.schemas() {
                     if !scope.includes_schema(&database, schema)
-                        || !after(resume.as_ref(), &database, Some(schema))
+                        || finished(resume, &[&database, schema])
                     {
                         continue;
                     }
                     for row in rows {
                         add_object(ctx, objects, &row, &database, schema).await?;
                     }
-                    ctx.set_checkpoint(point(&database, Some(schema)));
+                    ctx.set_checkpoint(schema_done(&database, schema));
                 }
             }
             None => {
                 for schema in schemas_in(ctx, &database, &scope).await? {
-                    if after(resume.as_ref(), &database, Some(&schema)) {
+                    if !finished(resume, &[&database, &schema]) {
                         stream_schema(ctx, objects, &database, &schema).await?;
-                        ctx.set_checkpoint(point(&database, Some(&schema)));
+                        ctx.set_checkpoint(schema_done(&database, &schema));
                     }
                 }
             }
@@ -363,26 +370,53 @@ async fn walk(ctx: &mut RunContext, objects: Objects) -> Result<(), RunError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::catalog::{ColumnsCheckpoint, NameCheckpoint};
+
+    fn object(database: &str, schema: &str, name: &str) -> ObjectCheckpoint {
+        ObjectCheckpoint {
+            sync_type: FULL_SCAN.into(),
+            database_name: database.into(),
+            schema_name: schema.into(),
+            name: name.into(),
+        }
+    }
 
     #[test]
-    fn containers_after_the_resume_point_in_byte_order() {
-        let resume = ResumePoint {
-            database: "DB".into(),
-            schema: Some("S2".into()),
-        };
-        assert!(!after(Some(&resume), "DB", Some("S1")));
-        assert!(!after(Some(&resume), "DB", Some("S2")));
-        assert!(after(Some(&resume), "DB", Some("S3")));
-        assert!(!after(Some(&resume), "A", Some("Z")));
-        assert!(after(Some(&resume), "DB_2", Some("A")));
+    fn finished_containers_sort_before_the_checkpoint_or_are_marked_done() {
+        let done = object("DB", "S2", "");
+        let done = Some(&done);
+        assert!(finished(done, &["DB", "S1"]));
+        assert!(finished(done, &["DB", "S2"]), "\"\" marks S2 finished");
+        assert!(!finished(done, &["DB", "S3"]));
+        assert!(finished(done, &["A", "Z"]));
+        assert!(!finished(done, &["DB_2", "A"]));
         // Byte order, not locale order: lower case sorts after upper case.
-        assert!(after(Some(&resume), "DB", Some("s1")));
-        assert!(after(None, "ANY", None));
-        let database_only = ResumePoint {
-            database: "DB".into(),
-            schema: None,
+        assert!(!finished(done, &["DB", "s1"]));
+        // The database holding the checkpoint is not finished: its later schemas remain.
+        assert!(!finished(done, &["DB"]));
+        assert!(finished(done, &["CB"]));
+        assert!(!finished(None::<&ObjectCheckpoint>, &["ANY"]));
+        // A Nango checkpoint inside a schema: that schema is redone, never skipped.
+        let inside = object("DB", "S2", "T5");
+        assert!(!finished(Some(&inside), &["DB", "S2"]));
+        assert!(finished(Some(&inside), &["DB", "S1"]));
+        let schemas = SchemaCheckpoint {
+            sync_type: FULL_SCAN.into(),
+            database_name: "DB".into(),
+            name: String::new(),
         };
-        assert!(!after(Some(&database_only), "DB", None));
-        assert!(after(Some(&database_only), "DC", None));
+        assert!(finished(Some(&schemas), &["DB"]));
+        assert!(!finished(Some(&schemas), &["DC"]));
+        let columns = ColumnsCheckpoint {
+            database: "DB".into(),
+            schema: "S".into(),
+            table: String::new(),
+            column_name: String::new(),
+        };
+        assert!(finished(Some(&columns), &["DB", "S"]));
+        let _ = NameCheckpoint {
+            sync_type: FULL_SCAN.into(),
+            name: String::new(),
+        };
     }
 }

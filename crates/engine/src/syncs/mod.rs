@@ -3,25 +3,27 @@
 //! databases and schemas in a connection's scope.
 //!
 //! Every metadata sync is a full scan with delete tracking, resumable by container: its
-//! checkpoint names the last container (database, or database and schema) whose records are all
-//! saved, and a resumed run skips the containers up to it (in byte order, the order every sync
-//! walks them in) and redoes the one it was in. Containers are never skipped by position, so an
-//! object is never left unseen by a resumed run, and delete tracking never deletes it.
+//! checkpoint (the catalogue's Nango-shaped checkpoints, with `name: ""` — Nango's own mark of a
+//! finished container) names the last container (database, or database and schema) whose records
+//! are all saved. A resumed run skips the containers up to it, in byte order, the order every sync
+//! walks them in, and redoes the one it was in. Objects inside a container are never skipped, so
+//! a resumed run never leaves one unseen, and delete tracking never deletes it.
 
 mod columns;
 mod listing;
 mod query_results;
 mod show;
 
-use std::{fmt, time::Duration};
+use std::{fmt, sync::Arc, time::Duration};
 
 use serde_json::Value;
 use snowgate_store::ModelKey;
 
 pub(crate) use self::show::show;
 use crate::{
-    catalog::Frequency,
+    catalog::{self, Frequency, SyncMode},
     config::EngineConfig,
+    custom::{self, CustomSync},
     error::EngineError,
     mapping,
     models::{self, Model},
@@ -50,61 +52,19 @@ pub enum Builtin {
 }
 
 impl Builtin {
-    /// All, in the catalogue's order.
-    pub const ALL: [Self; 8] = [
-        Self::Databases,
-        Self::Schemas,
-        Self::Tables,
-        Self::Columns,
-        Self::Views,
-        Self::Roles,
-        Self::Users,
-        Self::QueryResults,
-    ];
-
-    /// The sync's name.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Databases => "databases",
-            Self::Schemas => "schemas",
-            Self::Tables => "tables",
-            Self::Columns => "columns",
-            Self::Views => "views",
-            Self::Roles => "roles",
-            Self::Users => "users",
-            Self::QueryResults => "query-results",
-        }
-    }
-
-    fn model(self) -> &'static str {
-        match self {
-            Self::Databases => models::Database::NAME,
-            Self::Schemas => models::Schema::NAME,
-            Self::Tables => models::Table::NAME,
-            Self::Columns => models::Column::NAME,
-            Self::Views => models::View::NAME,
-            Self::Roles => models::Role::NAME,
-            Self::Users => models::User::NAME,
-            Self::QueryResults => models::QueryResult::NAME,
-        }
-    }
-
-    fn schema(self) -> Value {
-        match self {
-            Self::Databases => models::Database::model_schema(),
-            Self::Schemas => models::Schema::model_schema(),
-            Self::Tables => models::Table::model_schema(),
-            Self::Columns => models::Column::model_schema(),
-            Self::Views => models::View::model_schema(),
-            Self::Roles => models::Role::model_schema(),
-            Self::Users => models::User::model_schema(),
-            Self::QueryResults => models::QueryResult::model_schema(),
-        }
-    }
-
-    /// Nango's `autoStart`: every sync but `views` and `query-results`.
-    fn auto_start(self) -> bool {
-        !matches!(self, Self::Views | Self::QueryResults)
+    /// The built-in sync called `name`.
+    fn named(name: &str) -> Option<Self> {
+        Some(match name {
+            "databases" => Self::Databases,
+            "schemas" => Self::Schemas,
+            "tables" => Self::Tables,
+            "columns" => Self::Columns,
+            "views" => Self::Views,
+            "roles" => Self::Roles,
+            "users" => Self::Users,
+            "query-results" => Self::QueryResults,
+            _ => return None,
+        })
     }
 }
 
@@ -113,32 +73,45 @@ impl Builtin {
 pub enum SyncKind {
     /// A built-in sync.
     Builtin(Builtin),
+    /// A SQL-defined sync of the configuration.
+    Custom(Arc<CustomSync>),
 }
 
-/// A sync every connection has.
+/// A sync every connection has: a built-in one ([`catalog::SYNCS`]) or a custom one
+/// ([`CustomSync`]), with the frequency the configuration gives it.
 #[derive(Debug, Clone)]
-pub struct SyncDefinition {
+pub struct ConfiguredSync {
     /// Its name (`tables`, or a custom sync's name).
     pub name: String,
     /// The model its records belong to (`Table`).
     pub model: String,
-    /// The default frequency (the catalogue's, or the configuration's override).
+    /// One line for the dashboard and docs.
+    pub description: String,
+    /// The default frequency (the catalogue's or the declaration's, or the configuration's
+    /// override).
     pub frequency: Frequency,
     /// Whether a new connection's sync is scheduled at once (Nango's `autoStart`); otherwise it is
     /// created paused.
     pub auto_start: bool,
-    /// Full scan with delete tracking (every metadata sync), or incremental (`query-results`).
-    pub full_scan: bool,
-    /// The model's JSON Schema.
+    /// Full scan with delete tracking, or incremental.
+    pub mode: SyncMode,
+    /// The model's JSON Schema (for a custom sync, the shape common to all its records; the
+    /// schema its records are validated against is derived from each result's columns).
     pub model_schema: Value,
     /// What runs it.
     pub kind: SyncKind,
 }
 
-impl SyncDefinition {
+impl ConfiguredSync {
     /// The key its records are stored under in `variant`.
     pub fn model_key(&self, variant: &str) -> ModelKey {
         ModelKey::new(&self.model, Some(variant))
+    }
+
+    /// Whether every run lists everything and deletes what it did not see: the metadata syncs.
+    /// (Query syncs track deletes themselves, on their full passes, when configured to.)
+    pub fn lists_everything(&self) -> bool {
+        matches!(self.kind, SyncKind::Builtin(builtin) if builtin != Builtin::QueryResults)
     }
 
     /// Runs the sync (the caller flushes the last batch and finishes the run).
@@ -154,43 +127,68 @@ impl SyncDefinition {
                 Builtin::Users => users(ctx).await,
                 Builtin::QueryResults => query_results::run(ctx).await,
             },
+            SyncKind::Custom(custom) => query_results::run_custom(ctx, custom).await,
         }
     }
 }
 
-impl fmt::Display for SyncDefinition {
+impl fmt::Display for ConfiguredSync {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.name)
     }
 }
 
-/// Nango's frequency for every built-in sync.
-const DEFAULT_FREQUENCY: &str = "every hour";
-
-/// The definitions of a configuration: the built-in syncs with the configured frequencies.
-pub(crate) fn definitions(config: &EngineConfig) -> Result<Vec<SyncDefinition>, EngineError> {
-    let default = Frequency::parse(DEFAULT_FREQUENCY).expect("the default frequency parses");
-    let mut definitions = Vec::new();
-    for builtin in Builtin::ALL {
-        definitions.push(SyncDefinition {
-            name: builtin.name().to_owned(),
-            model: builtin.model().to_owned(),
-            frequency: config
-                .frequencies
-                .get(builtin.name())
-                .cloned()
-                .unwrap_or_else(|| default.clone()),
-            auto_start: builtin.auto_start(),
-            full_scan: builtin != Builtin::QueryResults,
-            model_schema: builtin.schema(),
+/// The syncs of a configuration: the built-in ones, then the custom ones, with the configured
+/// frequencies.
+pub(crate) fn configured(config: &EngineConfig) -> Result<Vec<ConfiguredSync>, EngineError> {
+    custom::check_unique(&config.custom_syncs)
+        .map_err(|error| EngineError::Invalid(error.to_string()))?;
+    let mut syncs = Vec::new();
+    for definition in &catalog::SYNCS {
+        let builtin = Builtin::named(definition.name).expect("every catalogued sync has code");
+        let frequency = match config.frequencies.get(definition.name) {
+            Some(frequency) => frequency.clone(),
+            None => Frequency::parse(definition.default_frequency)
+                .expect("catalogued frequencies parse"),
+        };
+        syncs.push(ConfiguredSync {
+            name: definition.name.to_owned(),
+            model: definition.model.to_owned(),
+            description: definition.description.to_owned(),
+            frequency,
+            auto_start: definition.auto_start,
+            mode: definition.mode,
+            model_schema: (definition.model_schema)(),
             kind: SyncKind::Builtin(builtin),
         });
     }
+    for custom in &config.custom_syncs {
+        let mut schema = models::QueryResult::model_schema();
+        schema["title"] = Value::String(custom.model.clone());
+        syncs.push(ConfiguredSync {
+            name: custom.name.clone(),
+            model: custom.model.clone(),
+            description: format!("Custom sync: rows of {}", custom.sql.trim()),
+            frequency: config
+                .frequencies
+                .get(&custom.name)
+                .cloned()
+                .unwrap_or_else(|| custom.frequency.clone()),
+            auto_start: custom.auto_start,
+            mode: if custom.incremental_column.is_none() && custom.detect_deletes {
+                SyncMode::FullScan
+            } else {
+                SyncMode::Incremental
+            },
+            model_schema: schema,
+            kind: SyncKind::Custom(Arc::new(custom.clone())),
+        });
+    }
     for name in config.frequencies.keys() {
-        if !definitions.iter().any(|d| &d.name == name) {
+        if !syncs.iter().any(|d| &d.name == name) {
             return Err(EngineError::Invalid(format!(
                 "engine.frequencies names {name:?}, which is not a sync; the syncs are {}",
-                definitions
+                syncs
                     .iter()
                     .map(|d| d.name.as_str())
                     .collect::<Vec<_>>()
@@ -198,7 +196,7 @@ pub(crate) fn definitions(config: &EngineConfig) -> Result<Vec<SyncDefinition>, 
             )));
         }
     }
-    Ok(definitions)
+    Ok(syncs)
 }
 
 /// `databases`: `SHOW DATABASES`, personal databases left out. One container: no resume point.

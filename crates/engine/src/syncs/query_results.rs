@@ -13,17 +13,19 @@
 //! - The checkpoint keeps Nango's `last_value` key: `{"last_value", "last_value_type",
 //!   "last_full_pass_at"?, "full_pass"?}`; a Nango checkpoint (`{"last_value"}`) is read as is.
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use snowgate_snowflake::{Binding, BindingType, Statement};
 
 use crate::{
+    custom::CustomSync,
     mapping::{QueryResultMapper, ResultShapeError, RowValues},
     metadata::QueryResultsConfig,
     runner::{RunContext, RunError},
-    validation::{PreparedRecord, RecordProblem},
+    validation::{PreparedRecord, RecordProblem, Validator},
     value::{ResultColumn, SqlType},
     watermark::{self, SqlBinding, Watermark, WatermarkCheckpoint},
 };
@@ -32,8 +34,8 @@ use crate::{
 pub(crate) struct QuerySpec {
     /// The customer's SELECT.
     pub(crate) query: String,
-    /// Bindings of the query's own placeholders, by key (`"1"`… or a name).
-    pub(crate) bindings: Vec<(String, Binding)>,
+    /// Bindings of the query's own `?` placeholders, in order (the watermark's comes after).
+    pub(crate) bindings: Vec<Binding>,
     /// The id column(s).
     pub(crate) id_columns: Vec<String>,
     /// The column that only grows.
@@ -52,6 +54,9 @@ pub(crate) struct QuerySpec {
     pub(crate) detect_deletes: bool,
     /// How often an incremental sync with `detect_deletes` makes a full pass.
     pub(crate) full_pass_every: Duration,
+    /// The custom sync whose model this is (records validated against the schema derived from
+    /// the result); `None` for `query-results` (the `QueryResult` model).
+    pub(crate) custom: Option<Arc<CustomSync>>,
 }
 
 impl QuerySpec {
@@ -70,7 +75,31 @@ impl QuerySpec {
             full_pass_every: config
                 .full_pass_frequency
                 .map_or(super::DEFAULT_FULL_PASS, |f| f.duration()),
+            custom: None,
         }
+    }
+
+    fn from_custom(custom: &Arc<CustomSync>, metadata: &Value) -> Result<Self, RunError> {
+        let bindings = custom
+            .bindings(metadata)
+            .map_err(|error| RunError::Invalid(error.to_string()))?
+            .into_iter()
+            .map(bind)
+            .collect();
+        Ok(Self {
+            query: custom.parameterized.text.clone(),
+            bindings,
+            id_columns: custom.id_columns.clone(),
+            incremental_column: custom.incremental_column.clone(),
+            warehouse: custom.warehouse.clone(),
+            database: custom.database.clone(),
+            schema: custom.schema.clone(),
+            role: custom.role.clone(),
+            row_values: custom.row_values,
+            detect_deletes: custom.detect_deletes,
+            full_pass_every: super::DEFAULT_FULL_PASS,
+            custom: Some(custom.clone()),
+        })
     }
 }
 
@@ -116,6 +145,15 @@ fn bind(binding: SqlBinding) -> Binding {
 pub(super) async fn run(ctx: &mut RunContext) -> Result<(), RunError> {
     let config = QueryResultsConfig::from_metadata(ctx.metadata())?;
     run_query(ctx, &QuerySpec::from_config(config)).await
+}
+
+/// A custom sync: its declaration, bound with the connection's metadata.
+pub(super) async fn run_custom(
+    ctx: &mut RunContext,
+    custom: &Arc<CustomSync>,
+) -> Result<(), RunError> {
+    let spec = QuerySpec::from_custom(custom, ctx.metadata())?;
+    run_query(ctx, &spec).await
 }
 
 /// Runs `spec` (see the module documentation).
@@ -179,8 +217,8 @@ pub(crate) async fn run_query(ctx: &mut RunContext, spec: &QuerySpec) -> Result<
             statement = setter(statement, value.clone());
         }
     }
-    for (key, binding) in &spec.bindings {
-        statement = statement.bind_named(key.clone(), binding.clone());
+    for binding in &spec.bindings {
+        statement = statement.bind(binding.clone());
     }
     if let Some(binding) = watermark.as_ref().and_then(Watermark::binding) {
         statement = statement.bind(bind(binding));
@@ -203,6 +241,13 @@ pub(crate) async fn run_query(ctx: &mut RunContext, spec: &QuerySpec) -> Result<
             nullable: column.nullable,
         })
         .collect();
+    let validator = match &spec.custom {
+        Some(custom) => Some(
+            Validator::new(&custom.model, &custom.model_schema(&columns))
+                .map_err(|error| RunError::Invalid(error.to_string()))?,
+        ),
+        None => None,
+    };
     let mapper = QueryResultMapper::new(columns, &spec.id_columns, spec.row_values)?;
     let incremental_index = match (&spec.incremental_column, &mut watermark) {
         (Some(name), Some(watermark)) => {
@@ -249,7 +294,13 @@ pub(crate) async fn run_query(ctx: &mut RunContext, spec: &QuerySpec) -> Result<
                 .map(&row)
                 .map_err(RecordProblem::from)
                 .and_then(|record| {
-                    PreparedRecord::from_model(&record).map_err(RecordProblem::from)
+                    Ok(match &validator {
+                        Some(validator) => {
+                            let payload = serde_json::to_value(&record).expect("records serialise");
+                            PreparedRecord::from_value(record.id, payload, validator)?
+                        }
+                        None => PreparedRecord::from_model(&record)?,
+                    })
                 });
             if ctx.flushes_next() && watermark.is_some() {
                 ctx.set_checkpoint(checkpoint_now(&watermark));
