@@ -2,6 +2,7 @@
 
 pub mod emulator;
 pub mod jwt;
+pub mod key_input;
 pub mod keygen;
 pub mod sql;
 
