@@ -7,7 +7,7 @@
 
 use axum::{
     extract::FromRequestParts,
-    http::{StatusCode, header::AUTHORIZATION, request::Parts},
+    http::{HeaderMap, StatusCode, header::AUTHORIZATION, request::Parts},
 };
 use chrono::Utc;
 use secrecy::{ExposeSecret, SecretString};
@@ -35,7 +35,7 @@ pub fn is_secret_key_format(key: &str) -> bool {
     uuid::Uuid::try_parse(key).is_ok_and(|uuid| uuid.get_version_num() == 4)
 }
 
-fn unauthorized(code: &'static str, reason: &str) -> ApiError {
+pub(crate) fn unauthorized(code: &'static str, reason: &str) -> ApiError {
     ApiError::new(
         StatusCode::UNAUTHORIZED,
         code,
@@ -44,8 +44,8 @@ fn unauthorized(code: &'static str, reason: &str) -> ApiError {
 }
 
 /// The bearer credential of a request.
-fn bearer(parts: &Parts) -> Result<&str, ApiError> {
-    let header = parts.headers.get(AUTHORIZATION).ok_or_else(|| {
+fn bearer(headers: &HeaderMap) -> Result<&str, ApiError> {
+    let header = headers.get(AUTHORIZATION).ok_or_else(|| {
         unauthorized(
             "missing_auth_header",
             "The request is missing the Authorization header; send Authorization: Bearer <secret key>.",
@@ -63,6 +63,11 @@ fn bearer(parts: &Parts) -> Result<&str, ApiError> {
                 "The Authorization header is malformed; it must be 'Bearer <secret key>'.",
             )
         })
+}
+
+/// Checks that `headers` carry the secret key.
+pub fn require_secret_key(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
+    check_secret_key(state, bearer(headers)?)
 }
 
 fn check_secret_key(state: &AppState, key: &str) -> Result<(), ApiError> {
@@ -119,7 +124,7 @@ impl FromRequestParts<AppState> for SecretKey {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        check_secret_key(state, bearer(parts)?)?;
+        check_secret_key(state, bearer(&parts.headers)?)?;
         Ok(Self)
     }
 }
@@ -150,7 +155,7 @@ impl FromRequestParts<AppState> for SessionAuth {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        session_of(state, bearer(parts)?).await
+        session_of(state, bearer(&parts.headers)?).await
     }
 }
 
@@ -180,7 +185,7 @@ impl FromRequestParts<AppState> for Caller {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let token = bearer(parts)?;
+        let token = bearer(&parts.headers)?;
         if token.starts_with(SESSION_TOKEN_PREFIX) {
             Ok(Self::Session(Box::new(session_of(state, token).await?)))
         } else {

@@ -10,6 +10,7 @@ use figment::{
 };
 use secrecy::SecretString;
 use serde::Deserialize;
+use snowgate_engine::{EngineConfig, ProcessRole};
 
 /// Everything `snowgate serve` reads.
 #[derive(Debug, Clone, Deserialize)]
@@ -31,10 +32,12 @@ pub struct Config {
     /// The environment's secret API key, a UUID v4 (`SNOWGATE_SECRET_KEY`); unset generates one
     /// once, stores it sealed and prints it.
     pub secret_key: Option<SecretString>,
-    /// Which parts this process runs.
-    pub role: Role,
+    /// Which parts this process runs: `api`, `worker` or `all` (`SNOWGATE_ROLE`, `--role`).
+    pub role: ProcessRole,
     /// The HTTP API.
     pub api: ApiConfig,
+    /// The engine: workers, timeouts, frequencies, custom syncs, webhook delivery.
+    pub engine: EngineConfig,
 }
 
 impl Default for Config {
@@ -46,8 +49,9 @@ impl Default for Config {
             encryption_key: None,
             encryption_key_previous: None,
             secret_key: None,
-            role: Role::All,
+            role: ProcessRole::All,
             api: ApiConfig::default(),
+            engine: EngineConfig::default(),
         }
     }
 }
@@ -75,31 +79,6 @@ impl Config {
     }
 }
 
-/// Which parts a process runs (`--role`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    /// The HTTP API only; workers run elsewhere (scaled out on PostgreSQL).
-    Api,
-    /// Scheduler, workers and webhook dispatcher only, no HTTP.
-    Worker,
-    /// Everything in one process (the default).
-    All,
-}
-
-impl std::str::FromStr for Role {
-    type Err = String;
-
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        match text.to_ascii_lowercase().as_str() {
-            "api" => Ok(Self::Api),
-            "worker" => Ok(Self::Worker),
-            "all" => Ok(Self::All),
-            _ => Err(format!("{text:?} is not a role; use api, worker or all")),
-        }
-    }
-}
-
 /// Settings of the HTTP API.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -114,6 +93,8 @@ pub struct ApiConfig {
     pub read_credentials: bool,
     /// Requests per minute the environment may make before `429`.
     pub rate_limit_per_minute: NonZeroU32,
+    /// The proxy's first retry wait in ms, doubled per retry (Nango: 3000).
+    pub proxy_retry_base_ms: u64,
 }
 
 impl Default for ApiConfig {
@@ -123,6 +104,7 @@ impl Default for ApiConfig {
             connect_ui_url: "https://connect.nango.dev".into(),
             read_credentials: false,
             rate_limit_per_minute: NonZeroU32::new(600_000).expect("non-zero"),
+            proxy_retry_base_ms: 3_000,
         }
     }
 }

@@ -15,6 +15,7 @@ use axum::{
 };
 use serde::Serialize;
 use serde_json::{Map, Value};
+use snowgate_engine::EngineError;
 use snowgate_store::StoreError;
 use utoipa::ToSchema;
 
@@ -22,7 +23,7 @@ use utoipa::ToSchema;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct FieldError {
     /// What kind of failure: `invalid_type`, `unrecognized_keys`, `invalid_string`, `custom`, …
-    pub code: &'static str,
+    pub code: String,
     /// What is wrong and how to fix it.
     pub message: String,
     /// Where: the key path in the body, or the query parameter's name.
@@ -33,7 +34,7 @@ impl FieldError {
     /// A failed check at `path` (dot-separated keys; empty for the whole document).
     pub fn new(code: &'static str, path: &str, message: impl Into<String>) -> Self {
         Self {
-            code,
+            code: code.to_owned(),
             message: message.into(),
             path: if path.is_empty() {
                 Vec::new()
@@ -225,6 +226,27 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound { what, key } => Self::not_found(format!("no {what} {key:?}")),
             StoreError::Invalid(message) => Self::bad_request("invalid_request", message),
             other => Self::internal("the database operation", other),
+        }
+    }
+}
+
+impl From<EngineError> for ApiError {
+    fn from(error: EngineError) -> Self {
+        match error {
+            EngineError::Store(error) => error.into(),
+            EngineError::UnknownConnection(pk) => Self::bad_request(
+                "unknown_connection",
+                format!("connection {pk} does not exist"),
+            ),
+            EngineError::Credentials { .. } => {
+                Self::bad_request("invalid_credentials", error.to_string())
+            }
+            EngineError::Snowflake(_) => Self::new(
+                StatusCode::BAD_GATEWAY,
+                "snowflake_error",
+                error.to_string(),
+            ),
+            EngineError::Invalid(message) => Self::bad_request("invalid_request", message),
         }
     }
 }

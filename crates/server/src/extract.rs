@@ -116,7 +116,7 @@ impl QueryParams {
     /// Records a failed check of parameter `name`.
     pub fn fail(&mut self, name: &str, message: impl Into<String>) {
         self.errors.push(FieldError {
-            code: "custom",
+            code: "custom".into(),
             message: message.into(),
             path: vec![name.to_owned()],
         });
@@ -129,7 +129,7 @@ impl QueryParams {
         unknown.dedup();
         for key in unknown {
             self.errors.push(FieldError {
-                code: "unrecognized_keys",
+                code: "unrecognized_keys".into(),
                 message: format!("unknown query parameter {key:?}; remove it"),
                 path: vec![key],
             });
@@ -207,7 +207,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         let path = error.path().to_string();
         let inner = error.into_inner();
-        let message = inner.to_string();
+        let message = without_values(&inner.to_string());
         let code = if message.starts_with("unknown field") {
             "unrecognized_keys"
         } else if inner.is_syntax() || inner.is_eof() {
@@ -225,6 +225,21 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         )
     })?;
     Ok(value)
+}
+
+/// A parser message without the values it quotes (`invalid type: string "…", expected …`): a
+/// body may hold a private key, and errors never echo secrets.
+fn without_values(message: &str) -> String {
+    match (message.find('"'), message.rfind('"')) {
+        (Some(start), Some(end))
+            if start < end
+                && !message.starts_with("unknown field")
+                && !message.starts_with("missing field") =>
+        {
+            format!("{}{}", message[..start].trim_end(), &message[end + 1..])
+        }
+        _ => message.to_owned(),
+    }
 }
 
 /// The `Connection-Id` and `Provider-Config-Key` headers, both required.

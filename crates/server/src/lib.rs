@@ -40,6 +40,7 @@ use axum::{
     routing::get,
 };
 use secrecy::{ExposeSecret, SecretString};
+use snowgate_engine::{Engine, EngineError};
 use snowgate_store::{AnyStore, MasterKey, Store, StoreConfig, StoreError, setting};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -48,8 +49,10 @@ use tower_http::{
     trace::TraceLayer,
 };
 
+pub use snowgate_engine::ProcessRole;
+
 pub use crate::{
-    config::{ApiConfig, Config, Role},
+    config::{ApiConfig, Config},
     error::{ApiError, ApiResult},
     routes::records::page_json,
     state::AppState,
@@ -61,6 +64,9 @@ pub enum ServeError {
     /// The store could not be opened.
     #[error("cannot open the store: {0}")]
     Store(#[from] StoreError),
+    /// The engine could not start.
+    #[error("cannot start the engine: {0}")]
+    Engine(#[from] EngineError),
     /// A setting is invalid.
     #[error("invalid configuration: {0}")]
     Config(String),
@@ -74,6 +80,8 @@ pub enum ServeError {
 pub struct Server {
     config: Config,
     store: AnyStore,
+    engine: Engine,
+    http: reqwest::Client,
     secret_key: SecretString,
     key_generated: bool,
 }
@@ -130,9 +138,19 @@ impl Server {
                 (key, generated)
             }
         };
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("snowgate/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|error| {
+                ServeError::Config(format!("cannot build the HTTP client: {error}"))
+            })?;
+        let engine = Engine::new(store.clone(), config.engine.clone(), http.clone()).await?;
+        engine.ensure_integration(provider::SNOWFLAKE_JWT).await?;
         Ok(Self {
             config,
             store,
+            engine,
+            http,
             secret_key,
             key_generated,
         })
@@ -153,6 +171,11 @@ impl Server {
         self.key_generated
     }
 
+    /// The engine.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
     /// The configuration.
     pub fn config(&self) -> &Config {
         &self.config
@@ -161,15 +184,18 @@ impl Server {
     /// The state handlers share, for a server reached at `public_url`.
     pub fn state(&self, public_url: String) -> AppState {
         AppState::new(
-            self.store.clone(),
+            self.engine.clone(),
+            self.http.clone(),
             self.config.api.clone(),
             public_url,
             self.secret_key.clone(),
         )
     }
 
-    /// Serves the API on `listener` until `shutdown` is cancelled, then lets open requests
-    /// finish. A `worker` role serves no HTTP and just waits for the shutdown.
+    /// Runs the role's background tasks (scheduler, workers, webhook dispatcher, health checks)
+    /// and serves the API on `listener` until `shutdown` is cancelled; then lets open requests
+    /// finish and waits for the background tasks to checkpoint and stop. A `worker` serves no
+    /// HTTP.
     pub async fn run(
         self,
         listener: TcpListener,
@@ -182,16 +208,21 @@ impl Server {
             .public_url
             .clone()
             .unwrap_or_else(|| default_public_url(address));
-        if self.config.role == Role::Worker {
+        let mut background = self
+            .engine
+            .spawn_background(self.config.role, shutdown.clone());
+        if self.config.role == ProcessRole::Worker {
             drop(listener);
             shutdown.cancelled().await;
         } else {
             let app = router(self.state(public_url.clone()));
             tracing::info!(%public_url, backend = self.store.backend(), "Snowgate API listening");
             axum::serve(listener, app)
-                .with_graceful_shutdown(shutdown.cancelled_owned())
+                .with_graceful_shutdown(shutdown.clone().cancelled_owned())
                 .await?;
         }
+        shutdown.cancel();
+        while background.join_next().await.is_some() {}
         self.store.close().await;
         Ok(())
     }

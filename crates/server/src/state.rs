@@ -6,6 +6,7 @@ use governor::{
     DefaultDirectRateLimiter, Quota, RateLimiter, middleware::StateInformationMiddleware,
 };
 use secrecy::SecretString;
+use snowgate_engine::Engine;
 use snowgate_store::AnyStore;
 
 use crate::{config::ApiConfig, provider::Providers};
@@ -24,6 +25,8 @@ pub struct AppState(Arc<Inner>);
 
 struct Inner {
     store: AnyStore,
+    engine: Engine,
+    http: reqwest::Client,
     api: ApiConfig,
     public_url: String,
     secret_key: SecretString,
@@ -44,17 +47,21 @@ impl AppState {
     /// State over `store`, answering at `public_url` (no trailing slash), authenticating with
     /// `secret_key`.
     pub fn new(
-        store: AnyStore,
+        engine: Engine,
+        http: reqwest::Client,
         api: ApiConfig,
         public_url: String,
         secret_key: SecretString,
     ) -> Self {
+        let store = engine.store().clone();
         let limiter: DefaultDirectRateLimiter<StateInformationMiddleware> =
             RateLimiter::direct(Quota::per_minute(api.rate_limit_per_minute))
                 .with_middleware::<StateInformationMiddleware>();
         let providers = Providers::new(&public_url);
         Self(Arc::new(Inner {
             store,
+            engine,
+            http,
             api,
             public_url: public_url.trim_end_matches('/').to_owned(),
             secret_key,
@@ -66,6 +73,16 @@ impl AppState {
     /// The store.
     pub fn store(&self) -> &AnyStore {
         &self.0.store
+    }
+
+    /// The engine.
+    pub fn engine(&self) -> &Engine {
+        &self.0.engine
+    }
+
+    /// The HTTP client for outbound requests (the proxy).
+    pub fn http(&self) -> &reqwest::Client {
+        &self.0.http
     }
 
     /// The API settings.
@@ -88,31 +105,5 @@ impl AppState {
 
     pub(crate) fn providers(&self) -> &Providers {
         &self.0.providers
-    }
-}
-
-impl AppState {
-    /// The connection's stored credentials in Nango's shape (`type`, `accountIdentifier`,
-    /// `userName`, `privateKey`, `token`, `expires_at`), for keys with `read_credentials`.
-    pub(crate) async fn credentials_view(
-        &self,
-        connection: &snowgate_store::Connection,
-        _force_refresh: bool,
-    ) -> Result<serde_json::Value, crate::error::ApiError> {
-        use snowgate_store::Store;
-        let credentials = self.store().credentials(connection.id).await?;
-        Ok(credentials.map_or_else(|| serde_json::json!({}), |secret| secret.expose_value()))
-    }
-
-    /// Deletes a connection with its syncs and records.
-    pub(crate) async fn delete_connection(
-        &self,
-        connection: &snowgate_store::Connection,
-    ) -> Result<(), crate::error::ApiError> {
-        use snowgate_store::Store;
-        self.store()
-            .delete_connection(&connection.integration_key, &connection.connection_id, &[])
-            .await?;
-        Ok(())
     }
 }

@@ -209,7 +209,11 @@ async fn get_connection(
         .await?
         .ok_or_else(|| missing_connection(&connection_id, &integration))?;
     let credentials = if read_credentials {
-        state.credentials_view(&connection, force_refresh).await?
+        state
+            .engine()
+            .refresh_token(connection.id, force_refresh)
+            .await?
+            .expose_value()
     } else {
         Value::Object(Map::new())
     };
@@ -232,7 +236,7 @@ async fn get_connection(
 }
 
 /// Deserializes a field that may be absent (`None`), null (`Some(None)`) or set.
-fn double_option<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+pub(crate) fn double_option<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Option<Option<T>>, D::Error> {
     Option::<T>::deserialize(deserializer).map(Some)
@@ -327,7 +331,7 @@ async fn delete_connection(
     let connection = find_connection(&state, &integration, &connection_id)
         .await?
         .ok_or_else(|| unknown_connection(&connection_id, &integration))?;
-    state.delete_connection(&connection).await?;
+    state.engine().delete_connection(connection.id).await?;
     Ok(Success::json())
 }
 

@@ -7,8 +7,9 @@ use axum::{
     extract::{Path, State},
 };
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use snowgate_engine::{WebhookSettings, WebhookSettingsUpdate};
 use snowgate_store::{ConnectionPk, Delivery, DeliveryFilter, DeliveryId, DeliveryStatus, Store};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -17,7 +18,7 @@ use crate::{
     auth::SecretKey,
     error::{ApiError, ApiResult},
     extract::{EmptyQuery, QueryParams},
-    routes::connections::{find_connection, unknown_connection},
+    routes::connections::{double_option, find_connection, unknown_connection},
     state::AppState,
     time::millis_z,
 };
@@ -27,6 +28,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_deliveries))
         .routes(routes!(get_delivery))
         .routes(routes!(redeliver))
+        .routes(routes!(get_settings, update_settings))
 }
 
 /// The connection filter shared by the deliveries and operations lists:
@@ -257,4 +259,123 @@ async fn redeliver(
         return Err(ApiError::not_found(format!("No webhook delivery {id}")));
     }
     Ok(crate::routes::connections::Success::json())
+}
+
+/// The environment's webhook settings.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SettingsView {
+    /// Where every webhook goes (unless a connection overrides it).
+    primary_url: Option<String>,
+    /// A second destination for every webhook.
+    secondary_url: Option<String>,
+    /// The key of `X-Nango-Hmac-Sha256` (give it to `verifyIncomingWebhookRequest`).
+    signing_key: String,
+    /// Send `auth` `creation` webhooks (default on).
+    on_auth_creation: bool,
+    /// Send `auth` `refresh` failure webhooks (default on).
+    on_auth_refresh_error: bool,
+    /// Send a sync webhook after every successful run, even without changes (default on).
+    on_sync_completion_always: bool,
+    /// Send sync failure webhooks (default on).
+    on_sync_error: bool,
+    /// Send `async_action` webhooks (default off).
+    on_async_action_completion: bool,
+    /// Send `auth` `deletion` webhooks (default off).
+    on_connection_deletion: bool,
+}
+
+impl From<WebhookSettings> for SettingsView {
+    fn from(settings: WebhookSettings) -> Self {
+        Self {
+            primary_url: settings.primary_url,
+            secondary_url: settings.secondary_url,
+            signing_key: secrecy::ExposeSecret::expose_secret(&settings.signing_key).to_owned(),
+            on_auth_creation: settings.on_auth_creation,
+            on_auth_refresh_error: settings.on_auth_refresh_error,
+            on_sync_completion_always: settings.on_sync_completion_always,
+            on_sync_error: settings.on_sync_error,
+            on_async_action_completion: settings.on_async_action_completion,
+            on_connection_deletion: settings.on_connection_deletion,
+        }
+    }
+}
+
+/// A partial update of the webhook settings.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SettingsUpdate {
+    /// New primary URL; null removes it.
+    #[serde(default, deserialize_with = "double_option")]
+    primary_url: Option<Option<String>>,
+    /// New secondary URL; null removes it.
+    #[serde(default, deserialize_with = "double_option")]
+    secondary_url: Option<Option<String>>,
+    /// A new signing key.
+    signing_key: Option<String>,
+    /// See the settings.
+    on_auth_creation: Option<bool>,
+    /// See the settings.
+    on_auth_refresh_error: Option<bool>,
+    /// See the settings.
+    on_sync_completion_always: Option<bool>,
+    /// See the settings.
+    on_sync_error: Option<bool>,
+    /// See the settings.
+    on_async_action_completion: Option<bool>,
+    /// See the settings.
+    on_connection_deletion: Option<bool>,
+}
+
+/// The webhook settings, with the signing key.
+#[utoipa::path(get, path = "/webhooks/settings", tag = "webhooks",
+    responses((status = 200, body = SettingsView)))]
+async fn get_settings(
+    _: SecretKey,
+    _: EmptyQuery,
+    State(state): State<AppState>,
+) -> ApiResult<Json<SettingsView>> {
+    Ok(Json(state.engine().webhook_settings().await?.into()))
+}
+
+/// Change the webhook settings: URLs, signing key, toggles.
+#[utoipa::path(patch, path = "/webhooks/settings", tag = "webhooks", request_body = SettingsUpdate,
+    responses((status = 200, body = SettingsView), (status = 400, body = crate::error::ErrorEnvelope)))]
+async fn update_settings(
+    _: SecretKey,
+    _: EmptyQuery,
+    State(state): State<AppState>,
+    crate::extract::JsonBody(update): crate::extract::JsonBody<SettingsUpdate>,
+) -> ApiResult<Json<SettingsView>> {
+    let mut checks = crate::extract::Checks::default();
+    for (path, url) in [
+        ("primary_url", &update.primary_url),
+        ("secondary_url", &update.secondary_url),
+    ] {
+        if let Some(Some(url)) = url {
+            checks.check(crate::routes::connect::is_http_url(url), path, || {
+                format!("{url:?} is not an http(s) URL")
+            });
+        }
+    }
+    if let Some(key) = &update.signing_key {
+        checks.check(key.len() >= 16, "signing_key", || {
+            "a signing key has at least 16 characters".into()
+        });
+    }
+    checks.finish("invalid_body")?;
+    let settings = state
+        .engine()
+        .set_webhook_settings(WebhookSettingsUpdate {
+            primary_url: update.primary_url,
+            secondary_url: update.secondary_url,
+            signing_key: update.signing_key.map(Into::into),
+            on_auth_creation: update.on_auth_creation,
+            on_auth_refresh_error: update.on_auth_refresh_error,
+            on_sync_completion_always: update.on_sync_completion_always,
+            on_sync_error: update.on_sync_error,
+            on_async_action_completion: update.on_async_action_completion,
+            on_connection_deletion: update.on_connection_deletion,
+        })
+        .await?;
+    Ok(Json(settings.into()))
 }

@@ -1,20 +1,26 @@
 //! The routes, one module per resource. Each module's `router()` registers its handlers with
 //! their OpenAPI description; [`api`] merges them into the document served at `/openapi.json`.
 
+use axum::routing::any;
 use utoipa::openapi::{
     OpenApi,
     path::{HttpMethod, PathItem},
 };
+use utoipa::openapi::{path::OperationBuilder, response::ResponseBuilder};
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::state::AppState;
 
+pub(crate) mod actions;
+pub(crate) mod auth_jwt;
 pub(crate) mod connect;
 pub(crate) mod connections;
 pub(crate) mod deliveries;
 pub(crate) mod integrations;
 pub(crate) mod operations;
+pub(crate) mod proxy;
 pub(crate) mod records;
+pub(crate) mod syncs;
 
 /// Nango's deprecated aliases: (alias, route it maps to, methods).
 const ALIASES: &[(&str, &str, &[HttpMethod])] = &[
@@ -35,11 +41,16 @@ const ALIASES: &[(&str, &str, &[HttpMethod])] = &[
 pub(crate) fn api() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(document_base())
         .merge(connect::router())
+        .merge(auth_jwt::router())
         .merge(integrations::router())
         .merge(connections::router())
         .merge(records::router())
+        .merge(syncs::router())
+        .merge(actions::router())
         .merge(deliveries::router())
         .merge(operations::router())
+        .route("/proxy", any(proxy::proxy))
+        .route("/proxy/{*path}", any(proxy::proxy))
 }
 
 fn document_base() -> OpenApi {
@@ -51,6 +62,31 @@ fn document_base() -> OpenApi {
          actions and webhooks for Snowflake (JWT) accounts. Authenticate with \
          `Authorization: Bearer <secret key>`; errors are `{\"error\":{\"code\",\"message\"}}`."
             .into(),
+    );
+    let proxy = OperationBuilder::new()
+        .tag("proxy")
+        .summary(Some("Forward a request to the connection's Snowflake"))
+        .description(Some(
+            "Any method. Headers: `Connection-Id`, `Provider-Config-Key` (required); `Retries` \
+             (0–10), `Retry-On` (`408,409`), `Base-Url-Override` (empty, or the connection's own \
+             base URL), `Nango-Proxy-<Name>` (sent as `<Name>`), `Content-Type`. The connection's \
+             JWT and Snowflake's headers are injected; the answer is streamed back.",
+        ))
+        .response(
+            "200",
+            ResponseBuilder::new().description("Snowflake's answer, as it came"),
+        )
+        .build();
+    document.paths.add_path_operation(
+        "/proxy/{path}",
+        vec![
+            HttpMethod::Get,
+            HttpMethod::Post,
+            HttpMethod::Put,
+            HttpMethod::Patch,
+            HttpMethod::Delete,
+        ],
+        proxy,
     );
     document
 }

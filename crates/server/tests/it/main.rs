@@ -6,5 +6,6 @@ mod auth;
 mod connect;
 mod connections;
 mod deliveries;
+mod jwt;
 mod openapi;
 mod records;

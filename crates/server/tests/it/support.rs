@@ -228,6 +228,8 @@ pub async fn spawn(backend: Backend, configure: impl FnOnce(&mut Config)) -> any
         ..Config::default()
     };
     config.encryption_key = Some(test_master_key());
+    config.engine.poll_interval_ms = 50;
+    config.api.proxy_retry_base_ms = 10;
     configure(&mut config);
     let server = Server::open(config).await.context("opening the server")?;
     let key = server.secret_key().expose_secret().to_owned();
@@ -315,3 +317,104 @@ macro_rules! api_tests {
     };
 }
 pub(crate) use api_tests;
+
+/// A local Snowflake (the emulator) with the demo account and user `ALICE`, whose key is known.
+pub struct Snowflake {
+    /// The emulator.
+    pub emulator: snowgate_emulator::Emulator,
+    /// ALICE's key pair.
+    pub key: snowgate_emulator::GeneratedKey,
+}
+
+impl Snowflake {
+    /// Starts the emulator with the demo account.
+    pub async fn start() -> anyhow::Result<Self> {
+        let emulator = snowgate_emulator::Emulator::start(snowgate_emulator::Config {
+            listen: "127.0.0.1:0".parse()?,
+            sync_wait: std::time::Duration::from_secs(5),
+            ..snowgate_emulator::Config::default()
+        })
+        .await?;
+        emulator.account().load_demo()?;
+        let key = snowgate_emulator::GeneratedKey::generate()
+            .map_err(|_| anyhow::anyhow!("key generation failed"))?;
+        emulator.add_user("ALICE", &key.public_key_pem)?;
+        emulator.admin("GRANT ROLE ACCOUNTADMIN TO USER ALICE; ALTER USER ALICE SET DEFAULT_ROLE = ACCOUNTADMIN")?;
+        Ok(Self { emulator, key })
+    }
+
+    /// The body `@nangohq/frontend` posts to `/auth/jwt`.
+    pub fn credentials(&self) -> Value {
+        json!({
+            "accountIdentifier": self.emulator.account_identifier(),
+            "userName": "ALICE",
+            "privateKey": self.key.private_key_pem,
+            "type": "JWT",
+        })
+    }
+
+    /// The `params[…]` query of `/auth/jwt` that points a connection at the emulator.
+    pub fn params(&self) -> String {
+        format!(
+            "params%5Bbase_url%5D={}",
+            url::form_urlencoded::byte_serialize(self.emulator.url().as_bytes())
+                .collect::<String>()
+        )
+    }
+}
+
+impl App {
+    /// A connect session token.
+    pub async fn session_token(&self, body: Value) -> String {
+        let (status, created) = self
+            .send_json(Method::POST, "/connect/sessions", body)
+            .await;
+        assert_eq!(status, 201, "{created}");
+        created["data"]["token"]
+            .as_str()
+            .expect("a token")
+            .to_owned()
+    }
+
+    /// Creates a connection to `snowflake` through `/auth/jwt` with a connect session, as the
+    /// Connect UI does; returns its id.
+    pub async fn connect(&self, snowflake: &Snowflake, tags: Value) -> String {
+        let token = self.session_token(json!({"tags": tags})).await;
+        let (status, body) = send(
+            self.anonymous(
+                Method::POST,
+                &format!(
+                    "/auth/jwt/{INTEGRATION}?connect_session_token={token}&{}",
+                    snowflake.params()
+                ),
+            )
+            .json(&snowflake.credentials()),
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+        body["connectionId"]
+            .as_str()
+            .expect("a connection id")
+            .to_owned()
+    }
+
+    /// Polls `GET /sync/status` until `sync` of the connection reaches `status`.
+    pub async fn wait_for_sync(&self, connection_id: &str, sync: &str, status: &str) -> Value {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            let (code, body) = self
+                .get(&format!("/sync/status?provider_config_key={INTEGRATION}&syncs={sync}&connection_id={connection_id}"))
+                .await;
+            assert_eq!(code, 200, "{body}");
+            let current = body["syncs"][0].clone();
+            if current["status"] == status {
+                return current;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{sync} never reached {status}: {current}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+}
