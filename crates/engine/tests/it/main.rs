@@ -1,0 +1,6 @@
+//! The engine's runtime against the Snowflake emulator, on SQLite and on PostgreSQL (see
+//! `support`): every sync, scopes, paging, incremental query results, validation failures,
+//! interrupted runs, the scheduler and workers, webhooks, credential health and actions.
+
+mod recorded;
+mod support;
