@@ -89,6 +89,14 @@ impl PostgresStore {
     async fn begin_write(&self) -> crate::Result<Transaction<'static, Postgres>> {
         Ok(self.pool.begin().await?)
     }
+
+    async fn begin_batch(&self) -> crate::Result<Transaction<'static, Postgres>> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("SET LOCAL synchronous_commit = off")
+            .execute(&mut *tx)
+            .await?;
+        Ok(tx)
+    }
 }
 
 crate::sql::sql_store!(PostgresStore, Postgres);

@@ -8,6 +8,8 @@
 //! * `reader()` / `writer()`: the pools for reads and single-statement writes;
 //! * `begin_write()`: a transaction that holds the write lock where the database needs it
 //!   (SQLite: `BEGIN IMMEDIATE` on the single writer connection);
+//! * `begin_batch()`: the same for a record batch, whose commit need not wait for the disk: a
+//!   batch lost in a crash goes together with its checkpoint, so the run fetches it again;
 //! * `FOR_UPDATE`, `SKIP_LOCKED`: row-locking suffixes (empty on SQLite, whose write
 //!   transactions are already serialised);
 //! * `TAG_PAIRS`: a table expression of `(key, value)` text pairs of `c.tags`;
@@ -1284,7 +1286,7 @@ macro_rules! sql_store {
                 }
                 let at = now();
                 let generation = batch.run.0;
-                let mut tx = self.begin_write().await?;
+                let mut tx = self.begin_batch().await?;
                 let (model_id, mut last_seq) =
                     Self::lock_model(&mut tx, batch.connection, batch.model, true)
                         .await?
