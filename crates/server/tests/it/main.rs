@@ -2,10 +2,14 @@
 
 mod support;
 
+mod actions;
 mod auth;
 mod connect;
 mod connections;
 mod deliveries;
 mod jwt;
 mod openapi;
+mod proxy;
 mod records;
+mod syncs;
+mod webhooks;

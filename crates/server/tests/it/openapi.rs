@@ -36,6 +36,17 @@ async fn the_document_is_served_and_describes_every_route() -> anyhow::Result<()
         "/operations",
         "/operations/{id}",
         "/operations/{id}/messages",
+        "/auth/jwt/{providerConfigKey}",
+        "/sync/trigger",
+        "/sync/start",
+        "/sync/pause",
+        "/sync/status",
+        "/sync/update-connection-frequency",
+        "/sync/{name}/variant/{variant}",
+        "/action/trigger",
+        "/action/{id}",
+        "/proxy/{path}",
+        "/webhooks/settings",
     ] {
         assert!(paths.contains_key(path), "{path} is described");
     }
