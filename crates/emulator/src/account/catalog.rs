@@ -52,6 +52,9 @@ pub struct Catalog {
     pub warehouses: BTreeMap<String, Warehouse>,
     /// Privileges on objects and role grants, in grant order.
     pub grants: Vec<Grant>,
+    /// Tables removed from the catalog whose SQLite storage is dropped once the catalog lock is
+    /// released (a running query may still be reading it).
+    pub retired: Vec<Arc<Table>>,
     next_table_id: u64,
 }
 

@@ -418,7 +418,7 @@ fn create_database(
         return Ok(done);
     }
     if exists {
-        drop_database(account, &mut catalog, &name)?;
+        drop_database(&mut catalog, &name);
     }
     let now = now_millis();
     let mut db = Database {
@@ -449,16 +449,15 @@ fn create_database(
     Ok(format!("Database {name} successfully created."))
 }
 
-fn drop_database(account: &Account, catalog: &mut Catalog, name: &str) -> Result<(), SqlError> {
+fn drop_database(catalog: &mut Catalog, name: &str) {
     if let Some(db) = catalog.databases.remove(name) {
         for schema in db.schemas.values() {
             for table in schema.tables.values() {
-                account.storage.drop_table(table)?;
+                catalog.retired.push(table.clone());
             }
         }
         catalog.forget_object(ObjectKind::Database, &qualified(&[name]));
     }
-    Ok(())
 }
 
 fn create_schema(
@@ -483,7 +482,7 @@ fn create_schema(
         return Ok(done);
     }
     if exists {
-        drop_schema(account, &mut catalog, &db_name, &name)?;
+        drop_schema(&mut catalog, &db_name, &name);
     }
     let schema = Schema {
         name: name.clone(),
@@ -504,23 +503,15 @@ fn create_schema(
     Ok(format!("Schema {name} successfully created."))
 }
 
-fn drop_schema(
-    account: &Account,
-    catalog: &mut Catalog,
-    db: &str,
-    name: &str,
-) -> Result<(), SqlError> {
+fn drop_schema(catalog: &mut Catalog, db: &str, name: &str) {
     if let Some(schema) = catalog
         .databases
         .get_mut(db)
         .and_then(|d| d.schemas.remove(name))
     {
-        for table in schema.tables.values() {
-            account.storage.drop_table(table)?;
-        }
+        catalog.retired.extend(schema.tables.into_values());
         catalog.forget_object(ObjectKind::Schema, &qualified(&[db, name]));
     }
-    Ok(())
 }
 
 /// Keywords that end a column's type in `CREATE TABLE`.
@@ -593,9 +584,7 @@ fn create_table(
     if let Some(done) = h.clash(old.is_some(), "Object", &name)? {
         return Ok(done);
     }
-    if let Some(old) = &old {
-        account.storage.drop_table(old)?;
-    }
+    catalog.retired.extend(old);
     let id = catalog.next_table_id();
     let mut table = Table::new(
         id,
@@ -1217,7 +1206,7 @@ fn drop_object(
             if !may_change(&vis, &db.owner) {
                 return Err(insufficient(&format!("database '{name}'")));
             }
-            drop_database(account, &mut catalog, &name)?;
+            drop_database(&mut catalog, &name);
             if session.database.as_deref() == Some(&name) {
                 session.database = None;
                 session.schema = None;
@@ -1232,7 +1221,7 @@ fn drop_object(
             if !may_change(&vis, &schema.owner) {
                 return Err(insufficient(&format!("schema '{name}'")));
             }
-            drop_schema(account, &mut catalog, &db, &name)?;
+            drop_schema(&mut catalog, &db, &name);
             Ok(format!("{name} successfully dropped."))
         }
         "TABLE" | "VIEW" | "STAGE" | "STREAM" | "TASK" => {
@@ -1241,13 +1230,12 @@ fn drop_object(
             let Ok(schema) = schema_mut(&mut catalog, &vis, &db, &schema_name) else {
                 return missing("Object", &full);
             };
+            let mut dropped_table = None;
             let removed = match kind.as_str() {
-                "TABLE" => schema
-                    .tables
-                    .remove(&name)
-                    .map(|t| account.storage.drop_table(&t))
-                    .transpose()?
-                    .is_some(),
+                "TABLE" => {
+                    dropped_table = schema.tables.remove(&name);
+                    dropped_table.is_some()
+                }
                 "VIEW" => schema.views.remove(&name).is_some(),
                 "STAGE" => schema.stages.remove(&name).is_some(),
                 "STREAM" => schema.streams.remove(&name).is_some(),
@@ -1256,6 +1244,7 @@ fn drop_object(
             if !removed {
                 return missing("Object", &full);
             }
+            catalog.retired.extend(dropped_table);
             let object_kind = ObjectKind::parse(&kind).unwrap_or(ObjectKind::Table);
             catalog.forget_object(object_kind, &qualified(&[&db, &schema_name, &name]));
             Ok(format!("{name} successfully dropped."))

@@ -101,6 +101,10 @@ impl Account {
             return query::run(self, session, sql, bindings, sink);
         }
         let message = ddl::run(self, session, &mut cursor)?;
+        let retired = std::mem::take(&mut self.write().retired);
+        for table in retired {
+            self.storage.drop_table(&table)?;
+        }
         status(sink, &message);
         Ok(Outcome::default())
     }

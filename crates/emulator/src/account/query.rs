@@ -197,12 +197,19 @@ fn select(
                 &mut buffers[i],
             );
         }
-        let cells: Vec<Option<&str>> = buffers
-            .iter()
-            .zip(&present)
-            .map(|(b, p)| p.then_some(b.as_str()))
-            .collect();
-        sink.row(&cells);
+        let cell = |i: usize| present[i].then_some(buffers[i].as_str());
+        // Most results are narrow: their cells go on the stack instead of a new Vec per row.
+        const NARROW: usize = 32;
+        if columns.len() <= NARROW {
+            let mut cells = [None; NARROW];
+            for (i, slot) in cells.iter_mut().enumerate().take(columns.len()) {
+                *slot = cell(i);
+            }
+            sink.row(&cells[..columns.len()]);
+        } else {
+            let cells: Vec<Option<&str>> = (0..columns.len()).map(cell).collect();
+            sink.row(&cells);
+        }
         if session.cancel.is_cancelled() {
             return Err(SqlError::cancelled());
         }

@@ -72,7 +72,8 @@ impl Storage {
         .map_err(internal)?;
         conn.execute_batch(
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = OFF; PRAGMA case_sensitive_like = ON; \
-             PRAGMA temp_store = MEMORY; PRAGMA cache_size = -65536;",
+             PRAGMA temp_store = MEMORY; PRAGMA cache_size = -65536; \
+             PRAGMA mmap_size = 4294967296;",
         )
         .map_err(internal)?;
         conn.busy_timeout(std::time::Duration::from_secs(60))

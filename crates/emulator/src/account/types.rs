@@ -406,11 +406,9 @@ fn encode_integer(i: i64, ty: &SfType, out: &mut String) {
             let _ = write!(out, "{}", i as f64);
         }
         Kind::Boolean => out.push_str(if i != 0 { "true" } else { "false" }),
-        Kind::Time | Kind::TimestampNtz | Kind::TimestampLtz => {
-            seconds(i128::from(i), ty.scale, out)
-        }
+        Kind::Time | Kind::TimestampNtz | Kind::TimestampLtz => seconds(i, ty.scale, out),
         Kind::TimestampTz => {
-            seconds(i128::from(i), ty.scale, out);
+            seconds(i, ty.scale, out);
             out.push_str(" 1440");
         }
         Kind::Variant | Kind::Object | Kind::Array => {
@@ -425,52 +423,65 @@ fn encode_integer(i: i64, ty: &SfType, out: &mut String) {
 fn encode_real(r: f64, ty: &SfType, out: &mut String) {
     match ty.kind {
         Kind::Fixed => {
-            let _ = write!(out, "{:.*}", ty.scale as usize, r);
-            if out == "-0"
-                || out.starts_with("-0.") && out[1..].bytes().all(|b| b == b'0' || b == b'.')
-            {
-                out.remove(0);
+            let units = (r * 10f64.powi(ty.scale as i32)).round();
+            if units.abs() < 9.0e15 {
+                // Exact for every value a double holds to this many digits, and much faster
+                // than formatting the float itself.
+                scaled(units.abs() as u64, units < 0.0, ty.scale, ty.scale, out);
+            } else {
+                let _ = write!(out, "{:.*}", ty.scale as usize, r);
             }
         }
         Kind::Boolean => out.push_str(if r != 0.0 { "true" } else { "false" }),
         Kind::Date | Kind::Time | Kind::TimestampNtz | Kind::TimestampLtz | Kind::TimestampTz => {
             encode_integer(r as i64, ty, out)
         }
-        _ => out.push_str(&real_text(r)),
+        _ => real_text(r, out),
     }
 }
 
 /// Snowflake's text for a float: `1.5`, `NaN`, `inf`, `-inf`.
-pub fn real_text(r: f64) -> String {
+fn real_text(r: f64, out: &mut String) {
     if r.is_nan() {
-        "NaN".into()
+        out.push_str("NaN");
     } else if r.is_infinite() {
-        if r > 0.0 { "inf".into() } else { "-inf".into() }
+        out.push_str(if r > 0.0 { "inf" } else { "-inf" });
     } else {
-        format!("{r}")
+        let _ = write!(out, "{r}");
     }
 }
 
 /// Writes nanoseconds as seconds with exactly `scale` fraction digits (`1780548544.065000000`).
-fn seconds(nanos: i128, scale: u32, out: &mut String) {
-    let negative = nanos < 0;
-    let abs = nanos.unsigned_abs();
-    let whole = abs / NANOS_PER_SECOND as u128;
-    let fraction = abs % NANOS_PER_SECOND as u128;
-    if negative {
+fn seconds(nanos: i64, scale: u32, out: &mut String) {
+    scaled(nanos.unsigned_abs(), nanos < 0, 9, scale, out);
+}
+
+/// Writes `units / 10^unit_digits` as a decimal with exactly `scale` fraction digits (truncated).
+fn scaled(units: u64, negative: bool, unit_digits: u32, scale: u32, out: &mut String) {
+    let divisor = 10u64.pow(unit_digits);
+    let whole = units / divisor;
+    let fraction = units % divisor;
+    if negative && units != 0 {
         out.push('-');
     }
     let _ = write!(out, "{whole}");
     if scale > 0 {
-        let digits = fraction / 10u128.pow(9 - scale.min(9));
-        let _ = write!(out, ".{digits:0width$}", width = scale as usize);
+        let digits = fraction / 10u64.pow(unit_digits.saturating_sub(scale));
+        let _ = write!(
+            out,
+            ".{digits:0width$}",
+            width = scale.min(unit_digits) as usize
+        );
+        for _ in unit_digits..scale {
+            out.push('0');
+        }
     }
 }
 
 /// Timestamps of SHOW output (`timestamp_ltz`, scale 3) from epoch milliseconds.
 pub fn show_time(millis: i64) -> String {
     let mut out = String::new();
-    seconds(i128::from(millis) * 1_000_000, 3, &mut out);
+    seconds(millis.saturating_mul(1_000_000), 3, &mut out);
     out
 }
 
@@ -792,6 +803,12 @@ mod tests {
         assert_eq!(out, "12.5000");
         encode(ValueRef::Integer(12), &SfType::fixed(10, 2), &mut out);
         assert_eq!(out, "12.00");
+        encode(ValueRef::Real(-1.5), &SfType::fixed(10, 2), &mut out);
+        assert_eq!(out, "-1.50");
+        encode(ValueRef::Real(-0.001), &SfType::fixed(10, 2), &mut out);
+        assert_eq!(out, "0.00");
+        encode(ValueRef::Real(1e20), &SfType::fixed(38, 1), &mut out);
+        assert_eq!(out, "100000000000000000000.0");
     }
 
     #[test]
