@@ -2,5 +2,8 @@
 //! `support`): every sync, scopes, paging, incremental query results, validation failures,
 //! interrupted runs, the scheduler and workers, webhooks, credential health and actions.
 
+mod incremental;
+mod paging;
 mod recorded;
+mod scope;
 mod support;
