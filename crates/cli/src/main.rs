@@ -25,6 +25,8 @@ enum Command {
     Sql(commands::sql::Args),
     /// Run the local Snowflake emulator (SQL API v2 with key-pair JWT authentication).
     Emulator(commands::emulator::Args),
+    /// Run the Snowgate server: API, scheduler, workers, webhooks (`--demo` for a tour).
+    Serve(commands::serve::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -39,6 +41,7 @@ fn main() -> anyhow::Result<()> {
             Command::Jwt(args) => commands::jwt::run(args).await,
             Command::Sql(args) => commands::sql::run(args).await,
             Command::Emulator(args) => commands::emulator::run(args).await,
+            Command::Serve(args) => commands::serve::run(args).await,
         }
     })
 }

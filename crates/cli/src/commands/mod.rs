@@ -4,6 +4,7 @@ pub mod emulator;
 pub mod jwt;
 pub mod key_input;
 pub mod keygen;
+pub mod serve;
 pub mod sql;
 
 /// Logs go to stderr, filtered by `RUST_LOG` (default `info`), so that stdout stays clean for
