@@ -24,6 +24,11 @@ pub fn write(value: &Value, out: &mut Vec<u8>) {
     serde_json::to_writer(out, &Sorted(value)).expect("writing JSON to a Vec cannot fail");
 }
 
+/// The canonical JSON of `value` as a raw JSON value (ready to store without re-serialising).
+pub fn to_raw(value: &Value) -> Box<serde_json::value::RawValue> {
+    serde_json::value::to_raw_value(&Sorted(value)).expect("JSON values serialise")
+}
+
 /// SHA-256 of a value's canonical JSON: equal for equal values, whatever their key order.
 pub fn content_hash(value: &Value) -> ContentHash {
     let mut buffer = Vec::with_capacity(512);

@@ -1,17 +1,22 @@
 //! The records of the eight built-in syncs, with Nango's field names, types and optionality.
 //!
 //! `Option` fields are left out of the JSON when `None` (Nango's `undefined`); the only field written as
-//! `null` is `Table.rows`/`Table.bytes`, whose keys Nango always sends. Field order follows the records
-//! Nango saved in the recorded fixtures. Each model's JSON Schema is generated from its type
-//! ([`Model::model_schema`]) and compiled once into its [`Validator`] ([`Model::validator`]).
+//! `null` is `Table.rows`/`Table.bytes`, whose keys Nango always sends. Each model's JSON Schema is
+//! generated from its type ([`Model::model_schema`]) and compiled once into its [`Validator`]
+//! ([`Model::validator`]).
+//!
+//! The fields of the flat models are declared in byte order of their names, so serialising a record
+//! directly yields its canonical JSON ([`crate::canonical`]) with no intermediate tree: the cheap path
+//! of [`Model::canonical_json`]. Key order has no meaning in JSON (Nango itself serves records from
+//! PostgreSQL `jsonb`, which reorders keys).
 
 use std::{fmt, sync::OnceLock};
 
 use schemars::{JsonSchema, SchemaGenerator, generate::SchemaSettings, json_schema};
 use serde::{Serialize, Serializer};
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, value::RawValue};
 
-use crate::validation::Validator;
+use crate::{canonical, validation::Validator};
 
 /// A record type that a sync saves.
 pub trait Model: Serialize + JsonSchema {
@@ -28,6 +33,11 @@ pub trait Model: Serialize + JsonSchema {
 
     /// The model's compiled validator, built on first use.
     fn validator() -> &'static Validator;
+
+    /// The record's canonical JSON; `payload` is the record as a JSON value.
+    fn canonical_json(&self, payload: &Value) -> Box<RawValue> {
+        canonical::to_raw(payload)
+    }
 }
 
 /// Generates the draft 2020-12 JSON Schema describing how `T` serialises.
@@ -188,6 +198,18 @@ impl JsonSchema for JsNumber {
 
 macro_rules! model {
     ($type:ty, $name:literal) => {
+        model!($type, $name, {});
+    };
+    // A model without nested objects whose fields are declared in byte order: serialising it
+    // directly is canonical (checked by `flat_models_serialise_canonically`).
+    ($type:ty, $name:literal, flat) => {
+        model!($type, $name, {
+            fn canonical_json(&self, _: &Value) -> Box<RawValue> {
+                serde_json::value::to_raw_value(self).expect("models serialise to JSON")
+            }
+        });
+    };
+    ($type:ty, $name:literal, { $($canonical:tt)* }) => {
         impl Model for $type {
             const NAME: &'static str = $name;
 
@@ -202,6 +224,8 @@ macro_rules! model {
                         .expect("generated model schemas are valid")
                 })
             }
+
+            $($canonical)*
         }
     };
 }
@@ -209,222 +233,205 @@ macro_rules! model {
 /// A database (`SHOW DATABASES`). `""` values are kept; only NULL is omitted.
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct Database {
-    /// The database name.
-    pub id: String,
-    /// The database name.
-    pub name: String,
-    /// Creation time, epoch seconds as Snowflake sends them (`"1780573702.603"`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub created_on: Option<String>,
-    /// `STANDARD`, `APPLICATION`, `IMPORTED DATABASE`, …
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub kind: Option<String>,
-    /// The owning role (`""` for system databases).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub owner: Option<String>,
     /// The comment.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
+    /// Creation time, epoch seconds as Snowflake sends them (`"1780573702.603"`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created_on: Option<String>,
+    /// The database name.
+    pub id: String,
+    /// `STANDARD`, `APPLICATION`, `IMPORTED DATABASE`, …
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// The database name.
+    pub name: String,
+    /// The owning role (`""` for system databases).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
 }
-model!(Database, "Database");
+model!(Database, "Database", flat);
 
 /// A schema (`SHOW SCHEMAS IN DATABASE`). `""` values are omitted.
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct Schema {
-    /// `DATABASE/SCHEMA`.
-    pub id: String,
-    /// The database name.
-    pub database_name: String,
-    /// The schema name.
-    pub name: String,
-    /// Creation time, epoch seconds.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub created_on: Option<String>,
-    /// The owning role (SHOW's `owner`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub schema_owner: Option<String>,
     /// The comment.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
+    /// Creation time, epoch seconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created_on: Option<String>,
+    /// The database name.
+    pub database_name: String,
+    /// `DATABASE/SCHEMA`.
+    pub id: String,
+    /// The schema name.
+    pub name: String,
     /// Time Travel retention in days, as text (`"1"`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retention_time: Option<String>,
+    /// The owning role (SHOW's `owner`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub schema_owner: Option<String>,
 }
-model!(Schema, "Schema");
+model!(Schema, "Schema", flat);
 
 /// A table (`SHOW TABLES IN SCHEMA`). `""` values are omitted; `rows` and `bytes` are always present.
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct Table {
-    /// `DATABASE/SCHEMA/TABLE`.
-    pub id: String,
-    /// The table name.
-    pub name: String,
-    /// The database name.
-    pub database_name: String,
-    /// The schema name.
-    pub schema_name: String,
-    /// Row count, `null` when Snowflake reports none.
-    pub rows: Option<JsNumber>,
     /// Size in bytes, `null` when Snowflake reports none.
     pub bytes: Option<JsNumber>,
+    /// `"ON"` or `"OFF"`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub change_tracking: Option<String>,
+    /// The database name.
+    pub database_name: String,
+    /// `DATABASE/SCHEMA/TABLE`.
+    pub id: String,
     /// `"Y"` or `"N"`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub is_external: Option<String>,
     /// `"Y"` or `"N"`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub is_iceberg: Option<String>,
-    /// `"ON"` or `"OFF"`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub change_tracking: Option<String>,
+    /// The table name.
+    pub name: String,
     /// The owning role.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub owner: Option<String>,
+    /// Row count, `null` when Snowflake reports none.
+    pub rows: Option<JsNumber>,
+    /// The schema name.
+    pub schema_name: String,
 }
-model!(Table, "Table");
+model!(Table, "Table", flat);
 
 /// A table column (`SHOW COLUMNS`). `""` values are omitted.
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct Column {
-    /// `DATABASE.SCHEMA.TABLE.COLUMN`.
-    pub id: String,
-    /// The database name.
-    pub database_name: String,
-    /// The schema name.
-    pub schema_name: String,
-    /// The table name.
-    pub table_name: String,
+    /// e.g. `IDENTITY START 1 INCREMENT 1 NOORDER`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub autoincrement: Option<String>,
     /// The column name.
     pub column_name: String,
-    /// 1-based position of the column in its table.
+    /// The comment.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub ordinal_position: Option<u32>,
+    pub comment: Option<String>,
     /// The raw `data_type` JSON text, e.g. `{"type":"FIXED","precision":38,"scale":0,"nullable":false}`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub data_type: Option<String>,
-    /// `type` of `data_type` (`FIXED`, `TEXT`, …).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub data_type_type: Option<String>,
-    /// `precision` of `data_type`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub data_type_precision: Option<JsNumber>,
-    /// `scale` of `data_type`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub data_type_scale: Option<JsNumber>,
     /// `byteLength` of `data_type`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub data_type_byte_length: Option<JsNumber>,
     /// `length` of `data_type`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub data_type_length: Option<JsNumber>,
-    /// `nullable` of `data_type` (not SHOW's `null?` column).
+    /// `precision` of `data_type`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub nullable: Option<bool>,
+    pub data_type_precision: Option<JsNumber>,
+    /// `scale` of `data_type`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_type_scale: Option<JsNumber>,
+    /// `type` of `data_type` (`FIXED`, `TEXT`, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_type_type: Option<String>,
+    /// The database name.
+    pub database_name: String,
     /// The default expression (SHOW's `default`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub default_value: Option<String>,
-    /// `COLUMN`, `VIRTUAL_COLUMN`, …
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub kind: Option<String>,
     /// The expression of a virtual column.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expression: Option<String>,
-    /// The comment.
+    /// `DATABASE.SCHEMA.TABLE.COLUMN`.
+    pub id: String,
+    /// `COLUMN`, `VIRTUAL_COLUMN`, …
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub comment: Option<String>,
-    /// e.g. `IDENTITY START 1 INCREMENT 1 NOORDER`.
+    pub kind: Option<String>,
+    /// `nullable` of `data_type` (not SHOW's `null?` column).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub autoincrement: Option<String>,
+    pub nullable: Option<bool>,
+    /// 1-based position of the column in its table.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ordinal_position: Option<u32>,
+    /// The schema name.
+    pub schema_name: String,
+    /// The table name.
+    pub table_name: String,
 }
-model!(Column, "Column");
+model!(Column, "Column", flat);
 
 /// A view (`SHOW VIEWS IN SCHEMA`). `""` values are kept; only NULL is omitted.
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct View {
-    /// `DATABASE.SCHEMA.VIEW`.
-    pub id: String,
-    /// The view name.
-    pub name: String,
+    /// `"ON"` or `"OFF"`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub change_tracking: Option<String>,
+    /// The comment.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
     /// The database name.
     pub database_name: String,
+    /// `DATABASE.SCHEMA.VIEW`.
+    pub id: String,
+    /// The string `"true"` or `"false"`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub is_materialized: Option<String>,
+    /// The string `"true"` or `"false"`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub is_secure: Option<String>,
+    /// The view name.
+    pub name: String,
+    /// The owning role.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
     /// The schema name.
     pub schema_name: String,
     /// The view's DDL (`""` for secure views the role does not own).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
-    /// The string `"true"` or `"false"`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub is_secure: Option<String>,
-    /// The string `"true"` or `"false"`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub is_materialized: Option<String>,
-    /// `"ON"` or `"OFF"`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub change_tracking: Option<String>,
-    /// The owning role.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub owner: Option<String>,
-    /// The comment.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub comment: Option<String>,
 }
-model!(View, "View");
+model!(View, "View", flat);
 
 /// A role (`SHOW ROLES`). `""` strings are omitted; a `""` count is 0.
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct Role {
-    /// The role name.
-    pub id: String,
-    /// The role name.
-    pub name: String,
-    /// Whether it is the user's default role.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub is_default: Option<bool>,
-    /// Whether it is the session's current role.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub is_current: Option<bool>,
-    /// Whether the current role inherits it.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub is_inherited: Option<bool>,
     /// Number of users it is granted to.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub assigned_to_users: Option<JsNumber>,
-    /// Number of roles it is granted to.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub granted_to_roles: Option<JsNumber>,
-    /// Number of roles granted to it.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub granted_roles: Option<JsNumber>,
-    /// Creation time, epoch seconds.
-    pub created_on: String,
-    /// The owning role.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub owner: Option<String>,
     /// The comment.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
+    /// Creation time, epoch seconds.
+    pub created_on: String,
+    /// Number of roles granted to it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub granted_roles: Option<JsNumber>,
+    /// Number of roles it is granted to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub granted_to_roles: Option<JsNumber>,
+    /// The role name.
+    pub id: String,
+    /// Whether it is the session's current role.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub is_current: Option<bool>,
+    /// Whether it is the user's default role.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub is_default: Option<bool>,
+    /// Whether the current role inherits it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub is_inherited: Option<bool>,
+    /// The role name.
+    pub name: String,
+    /// The owning role.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
 }
-model!(Role, "Role");
+model!(Role, "Role", flat);
 
 /// A user (`SHOW USERS`). No `name` or `created_on` field (the id is the name); `""` is kept.
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct User {
-    /// The user name.
-    pub id: String,
-    /// The login name.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub login_name: Option<String>,
-    /// The e-mail address.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
-    /// The first name.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub first_name: Option<String>,
-    /// The last name.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub last_name: Option<String>,
-    /// The display name.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub display_name: Option<String>,
     /// The default role.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub default_role: Option<String>,
@@ -434,17 +441,34 @@ pub struct User {
     /// Whether the user is disabled.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub disabled: Option<bool>,
+    /// The display name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    /// The e-mail address.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// The first name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_name: Option<String>,
     /// Whether the user has a password.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub has_password: Option<bool>,
     /// Whether the user has an RSA public key.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub has_rsa_public_key: Option<bool>,
+    /// The user name.
+    pub id: String,
+    /// The last name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_name: Option<String>,
     /// Last successful login, epoch seconds.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_success_login: Option<String>,
+    /// The login name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub login_name: Option<String>,
 }
-model!(User, "User");
+model!(User, "User", flat);
 
 /// One row of a `query-results` query.
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
@@ -527,6 +551,118 @@ mod tests {
         assert_eq!(column["properties"]["data_type_scale"]["type"], "number");
         let result = QueryResult::model_schema();
         assert_eq!(result["properties"]["row_data"]["type"], "object");
+    }
+
+    /// Every field set, so that every key takes part in the order.
+    fn full_records() -> Vec<(Value, Box<RawValue>)> {
+        fn pair<M: Model>(record: M) -> (Value, Box<RawValue>) {
+            let value = serde_json::to_value(&record).unwrap();
+            let json = record.canonical_json(&value);
+            (value, json)
+        }
+        let text = || Some("x".to_owned());
+        let number = || Some(JsNumber(1.0));
+        vec![
+            pair(Database {
+                id: "D".into(),
+                name: "D".into(),
+                created_on: text(),
+                kind: text(),
+                owner: text(),
+                comment: text(),
+            }),
+            pair(Schema {
+                id: "D/S".into(),
+                database_name: "D".into(),
+                name: "S".into(),
+                created_on: text(),
+                schema_owner: text(),
+                comment: text(),
+                retention_time: text(),
+            }),
+            pair(Table {
+                id: "D/S/T".into(),
+                name: "T".into(),
+                database_name: "D".into(),
+                schema_name: "S".into(),
+                rows: number(),
+                bytes: number(),
+                is_external: text(),
+                is_iceberg: text(),
+                change_tracking: text(),
+                owner: text(),
+            }),
+            pair(Column {
+                id: "D.S.T.C".into(),
+                database_name: "D".into(),
+                schema_name: "S".into(),
+                table_name: "T".into(),
+                column_name: "C".into(),
+                ordinal_position: Some(1),
+                data_type: text(),
+                data_type_type: text(),
+                data_type_precision: number(),
+                data_type_scale: number(),
+                data_type_byte_length: number(),
+                data_type_length: number(),
+                nullable: Some(true),
+                default_value: text(),
+                kind: text(),
+                expression: text(),
+                comment: text(),
+                autoincrement: text(),
+            }),
+            pair(View {
+                id: "D.S.V".into(),
+                name: "V".into(),
+                database_name: "D".into(),
+                schema_name: "S".into(),
+                text: text(),
+                is_secure: text(),
+                is_materialized: text(),
+                change_tracking: text(),
+                owner: text(),
+                comment: text(),
+            }),
+            pair(Role {
+                id: "R".into(),
+                name: "R".into(),
+                is_default: Some(true),
+                is_current: Some(false),
+                is_inherited: Some(true),
+                assigned_to_users: number(),
+                granted_to_roles: number(),
+                granted_roles: number(),
+                created_on: "1".into(),
+                owner: text(),
+                comment: text(),
+            }),
+            pair(User {
+                id: "U".into(),
+                login_name: text(),
+                email: text(),
+                first_name: text(),
+                last_name: text(),
+                display_name: text(),
+                default_role: text(),
+                default_warehouse: text(),
+                disabled: Some(false),
+                has_password: Some(true),
+                has_rsa_public_key: Some(true),
+                last_success_login: text(),
+            }),
+            pair(QueryResult {
+                id: "1".into(),
+                row_data: serde_json::from_str(r#"{"Z": "1", "A": null, "M": "x"}"#).unwrap(),
+            }),
+        ]
+    }
+
+    #[test]
+    fn flat_models_serialise_canonically() {
+        for (value, json) in full_records() {
+            assert_eq!(json.get().as_bytes(), canonical::to_vec(&value), "{value}");
+        }
     }
 
     #[test]

@@ -14,7 +14,7 @@
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Value, value::RawValue};
 
 use crate::{
     canonical::{self, ContentHash},
@@ -125,22 +125,33 @@ fn describe(fields: &[FieldError]) -> String {
     parts.join("; ")
 }
 
-/// A record ready for the store: id, JSON payload and content hash.
-#[derive(Debug, Clone, PartialEq)]
+/// A record ready for the store: id, JSON payload (as a value and as canonical JSON text) and
+/// content hash.
+#[derive(Debug, Clone)]
 pub struct PreparedRecord {
     /// The record id (the store's external id).
     pub id: String,
-    /// The record as stored and served.
+    /// The record as a JSON value (what was validated).
     pub payload: Value,
-    /// SHA-256 of the canonical payload.
+    /// The same record as canonical JSON text: store this, no need to serialise `payload` again.
+    pub json: Box<RawValue>,
+    /// SHA-256 of `json`.
     pub hash: ContentHash,
+}
+
+impl PartialEq for PreparedRecord {
+    fn eq(&self, other: &Self) -> bool {
+        self.id == other.id && self.hash == other.hash && self.json.get() == other.json.get()
+    }
 }
 
 impl PreparedRecord {
     /// Serialises, validates and hashes a built-in model's record.
     pub fn from_model<M: Model>(record: &M) -> Result<Self, InvalidRecord> {
         let payload = serde_json::to_value(record).expect("models serialise to JSON");
-        Self::from_value(record.id().to_owned(), payload, M::validator())
+        M::validator().check(record.id(), &payload)?;
+        let json = record.canonical_json(&payload);
+        Ok(Self::finish(record.id().to_owned(), payload, json))
     }
 
     /// Validates and hashes a record built as JSON (custom syncs).
@@ -150,8 +161,18 @@ impl PreparedRecord {
         validator: &Validator,
     ) -> Result<Self, InvalidRecord> {
         validator.check(&id, &payload)?;
-        let hash = canonical::content_hash(&payload);
-        Ok(Self { id, payload, hash })
+        let json = canonical::to_raw(&payload);
+        Ok(Self::finish(id, payload, json))
+    }
+
+    fn finish(id: String, payload: Value, json: Box<RawValue>) -> Self {
+        let hash = ContentHash::of_bytes(json.get().as_bytes());
+        Self {
+            id,
+            payload,
+            json,
+            hash,
+        }
     }
 }
 
@@ -236,6 +257,10 @@ mod tests {
             json!({"id": "DB", "name": "DB", "created_on": "1780573702.603", "owner": ""})
         );
         assert_eq!(record.hash, canonical::content_hash(&record.payload));
+        assert_eq!(
+            record.json.get().as_bytes(),
+            canonical::to_vec(&record.payload)
+        );
     }
 
     #[test]
