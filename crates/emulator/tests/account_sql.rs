@@ -1271,3 +1271,56 @@ fn use_and_admin_scripts_carry_the_namespace_from_statement_to_statement() {
     ok(&account, &mut session, "DROP DATABASE A");
     assert_eq!(session.database, None);
 }
+
+#[test]
+fn the_sync_engines_incremental_queries_run() {
+    let (account, mut session) = shop();
+    ok(
+        &account,
+        &mut session,
+        "INSERT INTO ITEMS (NAME, PRICE, UPDATED_AT) VALUES ('a', 5.5, '2026-01-01 00:00:00'), ('b', 20, '2026-02-01 00:00:00'), ('c', 30, '2026-03-01 00:00:00')",
+    );
+    let bindings: Bindings = [
+        ("min_price".to_owned(), binding("FIXED", Some("5"))),
+        (
+            "1".to_owned(),
+            binding("TIMESTAMP_NTZ", Some("1769904000000000000")),
+        ),
+    ]
+    .into_iter()
+    .collect();
+    let named = "SELECT * FROM (SELECT ID, NAME, UPDATED_AT FROM ITEMS WHERE PRICE::NUMBER > :min_price AND NAME <> ':not_a_param' -- :ignored\n) AS _snowgate_sync ORDER BY \"UPDATED_AT\" ASC";
+    let rows = run_bound(&account, &mut session, named, &bindings).unwrap();
+    assert_eq!(
+        rows.rows
+            .iter()
+            .map(|r| r[1].as_deref().unwrap())
+            .collect::<Vec<_>>(),
+        ["a", "b", "c"]
+    );
+    assert_eq!(
+        rows.columns[2].table, "ITEMS",
+        "origins survive the wrapping subquery"
+    );
+    let positional = "SELECT * FROM (SELECT NAME, UPDATED_AT FROM ITEMS\n) AS _snowgate_sync WHERE \"UPDATED_AT\" >= ? ORDER BY \"UPDATED_AT\" ASC";
+    let only_from: Bindings = [(
+        "1".to_owned(),
+        binding("TIMESTAMP_NTZ", Some("1769904000000000000")),
+    )]
+    .into_iter()
+    .collect();
+    let rows = run_bound(&account, &mut session, positional, &only_from).unwrap();
+    assert_eq!(
+        cells(&rows),
+        vec![
+            vec![Some("b"), Some("1769904000.000000000")],
+            vec![Some("c"), Some("1772323200.000000000")]
+        ]
+    );
+    let rows = ok(&account, &mut session, "SELECT ':a', 'it''s :b'");
+    assert_eq!(
+        cells(&rows),
+        vec![vec![Some(":a"), Some("it's :b")]],
+        "placeholders inside strings are text"
+    );
+}

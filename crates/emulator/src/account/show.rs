@@ -84,7 +84,9 @@ pub fn run(
     c: &mut Cursor,
     sink: &mut dyn RowSink,
 ) -> Result<(), SqlError> {
-    c.keyword("TERSE");
+    if c.keyword("TERSE") {
+        return Err(unsupported("SHOW TERSE"));
+    }
     let what = c.ident()?;
     if what == "GRANTS" || what == "FUTURE" {
         return grants(account, session, c, sink);
@@ -125,7 +127,7 @@ pub fn run(
     let scope = scope.unwrap_or_else(default_scope);
     let limited = matches!(
         what.as_str(),
-        "DATABASES" | "SCHEMAS" | "TABLES" | "VIEWS" | "USERS" | "OBJECTS"
+        "DATABASES" | "SCHEMAS" | "TABLES" | "VIEWS" | "USERS"
     );
     let cap = match (filter.limit, what.as_str()) {
         (Some(limit), _) => limit,
