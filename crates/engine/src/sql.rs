@@ -1,43 +1,12 @@
 //! Identifier quoting, qualified-name parsing and the SHOW statements of the metadata syncs.
 //!
-//! Paging SHOW output past 10,000 rows is the Snowflake client's `ShowPages`; [`ShowTarget`] only says
-//! which statement to page.
-//!
-//! The Snowflake client crate provides none of these yet; they live here until it does (one piece of
-//! code per idea: when it lands, use its versions and delete these).
-//!
-//! Names from SHOW output are always double-quoted with inner `"` doubled, so they resolve exactly,
-//! case and dots included (Snowflake reference §4). Literals (`FROM '<name>'`) are single-quoted with
-//! `'` and `\` escaped, because Snowflake string literals also give meaning to backslashes.
+//! Quoting ([`quote_ident`]) is the Snowflake client's, re-exported here, and paging SHOW output past
+//! 10,000 rows is its `ShowPages`; [`ShowTarget`] only says which statement to page. Names from SHOW
+//! output are always double-quoted with inner `"` doubled, so they resolve exactly, case and dots
+//! included (Snowflake reference §4).
 
-/// Quotes an identifier: `My "DB"` → `"My ""DB"""`.
-pub fn quote_ident(name: &str) -> String {
-    let mut out = String::with_capacity(name.len() + 2);
-    out.push('"');
-    for c in name.chars() {
-        if c == '"' {
-            out.push('"');
-        }
-        out.push(c);
-    }
-    out.push('"');
-    out
-}
-
-/// Quotes a string literal: `O'Brien\x` → `'O''Brien\\x'`.
-pub fn quote_literal(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push('\'');
-    for c in text.chars() {
-        match c {
-            '\'' => out.push_str("''"),
-            '\\' => out.push_str("\\\\"),
-            c => out.push(c),
-        }
-    }
-    out.push('\'');
-    out
-}
+/// Identifier quoting is the Snowflake client's: `My "DB"` → `"My ""DB"""`.
+pub use snowgate_snowflake::quote_identifier as quote_ident;
 
 /// One part of a dotted name as written: `"My.DB"` is quoted, `SALES` is not.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -224,15 +193,6 @@ impl ShowTarget<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn quoting() {
-        assert_eq!(quote_ident("DB"), r#""DB""#);
-        assert_eq!(quote_ident(r#"My "DB""#), r#""My ""DB""""#);
-        assert_eq!(quote_ident("a.b"), r#""a.b""#);
-        assert_eq!(quote_literal("O'Brien"), "'O''Brien'");
-        assert_eq!(quote_literal(r"C:\x"), r"'C:\\x'");
-    }
 
     #[test]
     fn parses_quoted_and_unquoted_parts() {
