@@ -84,7 +84,7 @@ async fn async_statements_answer_202_and_poll_to_their_result() {
     let (status, body) = h
         .call(
             "?async=true",
-            &json!({"statement": "SELECT SYSTEM$WAIT(1)"}),
+            &json!({"statement": "SELECT SYSTEM$WAIT(3)"}),
         )
         .await;
     assert_eq!(status, StatusCode::ACCEPTED, "{body}");
@@ -108,7 +108,11 @@ async fn async_statements_answer_202_and_poll_to_their_result() {
 
 #[tokio::test]
 async fn a_statement_longer_than_the_synchronous_wait_answers_202() {
-    let h = Harness::start().await; // sync wait 500 ms
+    let h = Harness::start_with(snowgate_emulator::Config {
+        sync_wait: std::time::Duration::from_millis(300),
+        ..crate::support::config()
+    })
+    .await;
     let (status, body) = h
         .call("", &json!({"statement": "SELECT SYSTEM$WAIT(2)"}))
         .await;
