@@ -1010,6 +1010,21 @@ fn errors_have_snowflakes_codes_and_messages() {
         "{}",
         error.message
     );
+    let error = run(&account, &mut session, "SELECT 1 / (2 - 2)").unwrap_err();
+    assert_eq!(
+        (
+            error.code.as_str(),
+            error.sql_state.as_str(),
+            error.message.as_str()
+        ),
+        ("100051", "22012", "Division by zero")
+    );
+    assert_eq!(
+        run(&account, &mut session, "SELECT MOD(5, 0)")
+            .unwrap_err()
+            .code,
+        "100051"
+    );
     let error = run(&account, &mut session, "SELECT NO_SUCH_FUNCTION(1)").unwrap_err();
     assert_eq!(error.code, "002140");
     let error = run(

@@ -724,10 +724,9 @@ impl<'a> Compiler<'a> {
                     Expr::Value(v) if matches!(v.value, AstValue::Number(..)) => {
                         self.group_term(&order.expr, &scopes, &aliases, items.len())?
                     }
-                    Expr::Identifier(i)
-                        if columns.iter().any(|c| c.name == ident(i))
-                            && !column_in_scope(&relations, &ident(i)) =>
-                    {
+                    // An output name wins over an input column of the same name, as in
+                    // standard SQL.
+                    Expr::Identifier(i) if columns.iter().any(|c| c.name == ident(i)) => {
                         let position = columns.iter().position(|c| c.name == ident(i)).unwrap_or(0);
                         format!("c{position}")
                     }
@@ -1484,7 +1483,9 @@ impl<'a> Compiler<'a> {
                     _ => "%",
                 };
                 let sql = if matches!(op, B::Divide) {
-                    format!("(CAST({} AS REAL) / {})", l.sql, r.sql)
+                    format!("(CAST({} AS REAL) / sf_divisor({}))", l.sql, r.sql)
+                } else if matches!(op, B::Modulo) {
+                    format!("({} % sf_divisor({}))", l.sql, r.sql)
                 } else if ty.kind == Kind::Fixed
                     && ty.scale > 0
                     && matches!(op, B::Plus | B::Minus | B::Multiply)
@@ -1892,7 +1893,7 @@ impl<'a> Compiler<'a> {
                     &typed_args[1].ty,
                 )
                 .nullable(true);
-                Typed::new(format!("({} % {})", sqls[0], sqls[1]), ty)
+                Typed::new(format!("({} % sf_divisor({}))", sqls[0], sqls[1]), ty)
             }
             "GREATEST" | "LEAST" => {
                 arity(2..=usize::MAX)?;
@@ -2313,12 +2314,6 @@ fn columns_as_aliases(columns: &[Output], items: &[String]) -> Vec<(String, Type
             )
         })
         .collect()
-}
-
-fn column_in_scope(relations: &[Relation], name: &str) -> bool {
-    relations
-        .iter()
-        .any(|r| r.columns.iter().any(|c| c.name == name))
 }
 
 fn find_column<'r>(relations: &'r [Relation], name: &str) -> Option<&'r RelationColumn> {

@@ -10,7 +10,7 @@ use std::{
     sync::{Mutex, atomic::Ordering},
 };
 
-use rusqlite::{Connection, OpenFlags, functions::FunctionFlags};
+use rusqlite::{Connection, OpenFlags, functions::FunctionFlags, types::ValueRef};
 
 use super::{
     catalog::Table,
@@ -92,6 +92,25 @@ impl Storage {
                 };
                 convert(ctx.get_raw(0), &from, &to)
                     .map_err(|e| rusqlite::Error::UserFunctionError(carry(&e).into()))
+            },
+        )
+        .map_err(internal)?;
+        // Snowflake fails on division by zero where SQLite answers NULL.
+        conn.create_scalar_function(
+            "sf_divisor",
+            1,
+            FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+            |ctx| {
+                let zero = match ctx.get_raw(0) {
+                    ValueRef::Integer(i) => i == 0,
+                    ValueRef::Real(r) => r == 0.0,
+                    _ => false,
+                };
+                if zero {
+                    let error = SqlError::new("100051", "22012", "Division by zero");
+                    return Err(rusqlite::Error::UserFunctionError(carry(&error).into()));
+                }
+                ctx.get::<rusqlite::types::Value>(0)
             },
         )
         .map_err(internal)?;
