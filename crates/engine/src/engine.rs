@@ -496,10 +496,15 @@ impl Engine {
                 .map(|d| d.model_key(&state.variant))
                 .into_iter()
                 .collect::<Vec<ModelKey>>();
-            let record_count = counts
+            let record_count = models
                 .iter()
-                .filter(|count| models.contains(&count.model))
-                .map(|count| (count.model.to_string(), count.live))
+                .map(|model| {
+                    let live = counts
+                        .iter()
+                        .find(|count| &count.model == model)
+                        .map_or(0, |count| count.live);
+                    (model.to_string(), live)
+                })
                 .collect();
             statuses.push(SyncStatus {
                 id: state.id,

@@ -2,8 +2,11 @@
 //! `support`): every sync, scopes, paging, incremental query results, validation failures,
 //! interrupted runs, the scheduler and workers, webhooks, credential health and actions.
 
+mod actions;
+mod delivery;
 mod incremental;
 mod paging;
 mod recorded;
+mod runtime;
 mod scope;
 mod support;

@@ -1,0 +1,186 @@
+//! Webhook delivery to a real receiver on loopback: signed bodies, retries while the receiver
+//! fails, every webhook accepted exactly once when it recovers; a delivery that never gets
+//! through is dead after its last attempt and can be redelivered.
+
+use std::{
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use axum::{Router, body::Bytes, extract::State, http::HeaderMap, http::StatusCode, routing::post};
+use secrecy::ExposeSecret;
+use serde_json::{Value, json};
+use snowgate_emulator::account::GenerateSpec;
+use snowgate_engine::{ProcessRole, WebhookSettingsUpdate, webhooks::SigningKey};
+use snowgate_store::{DeliveryFilter, DeliveryStatus, Store};
+use tokio_util::sync::CancellationToken;
+
+use crate::support::{Ctx, engine_config, engine_tests};
+
+engine_tests!(
+    a_failing_receiver_gets_every_webhook_once_it_recovers,
+    undeliverable_webhooks_die_and_can_be_redelivered
+);
+
+/// A receiver that answers 503 to the first `failures` requests, then 200, and keeps what it
+/// accepted.
+#[derive(Clone, Default)]
+struct Receiver {
+    failures: Arc<Mutex<usize>>,
+    attempts: Arc<Mutex<usize>>,
+    accepted: Arc<Mutex<Vec<(HeaderMap, Bytes)>>>,
+}
+
+async fn receive(State(receiver): State<Receiver>, headers: HeaderMap, body: Bytes) -> StatusCode {
+    *receiver.attempts.lock().unwrap() += 1;
+    let mut failures = receiver.failures.lock().unwrap();
+    if *failures > 0 {
+        *failures -= 1;
+        return StatusCode::SERVICE_UNAVAILABLE;
+    }
+    receiver.accepted.lock().unwrap().push((headers, body));
+    StatusCode::OK
+}
+
+async fn serve(receiver: Receiver) -> anyhow::Result<String> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}/hooks", listener.local_addr()?);
+    let app = Router::new().route("/hooks", post(receive)).with_state(receiver);
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    Ok(url)
+}
+
+async fn a_failing_receiver_gets_every_webhook_once_it_recovers(
+    url: Option<String>,
+) -> anyhow::Result<()> {
+    let ctx = Ctx::start(url, engine_config(), |e| {
+        e.account()
+            .generate(&GenerateSpec::default())
+            .unwrap()
+    })
+    .await?;
+    let receiver = Receiver {
+        failures: Arc::new(Mutex::new(5)),
+        ..Receiver::default()
+    };
+    let hook = serve(receiver.clone()).await?;
+    let settings = ctx
+        .engine
+        .set_webhook_settings(WebhookSettingsUpdate {
+            primary_url: Some(Some(hook)),
+            ..WebhookSettingsUpdate::default()
+        })
+        .await?;
+    let connection = ctx.connect("delivery", json!({})).await?;
+    for sync in ["databases", "schemas", "tables"] {
+        ctx.run(connection, sync).await?;
+    }
+    // Only the dispatcher has work: no scheduled runs add webhooks meanwhile.
+    ctx.engine
+        .pause(&snowgate_engine::SyncTarget::Connection(connection), &[])
+        .await?;
+    let shutdown = CancellationToken::new();
+    let mut tasks = ctx
+        .engine
+        .spawn_background(ProcessRole::Worker, shutdown.clone());
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let pending = ctx
+            .store
+            .list_deliveries(&DeliveryFilter {
+                status: Some(DeliveryStatus::Pending),
+                limit: 100,
+                ..DeliveryFilter::default()
+            })
+            .await?;
+        let accepted = receiver.accepted.lock().unwrap().len();
+        if pending.is_empty() && accepted >= 4 {
+            break;
+        }
+        anyhow::ensure!(tokio::time::Instant::now() < deadline, "webhooks still pending");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    shutdown.cancel();
+    while tasks.join_next().await.is_some() {}
+
+    let key = SigningKey::new(settings.signing_key.expose_secret().as_bytes());
+    let accepted = receiver.accepted.lock().unwrap().clone();
+    let mut keys = Vec::new();
+    for (headers, body) in &accepted {
+        let signature = headers["x-nango-hmac-sha256"].to_str()?;
+        assert!(key.verify(body, signature), "signed with the environment's key");
+        assert_eq!(headers["content-type"], "application/json");
+        let value: Value = serde_json::from_slice(body)?;
+        keys.push(value["idempotencyKey"].as_str().unwrap().to_owned());
+    }
+    let unique: std::collections::BTreeSet<&String> = keys.iter().collect();
+    assert_eq!(unique.len(), keys.len(), "no webhook accepted twice: {keys:?}");
+    let delivered = ctx
+        .store
+        .list_deliveries(&DeliveryFilter {
+            limit: 1000,
+            ..DeliveryFilter::default()
+        })
+        .await?;
+    assert_eq!(accepted.len(), 4, "auth creation and three sync webhooks");
+    assert_eq!(delivered.len(), accepted.len(), "every webhook reached the receiver");
+    assert!(delivered.iter().all(|d| d.status == DeliveryStatus::Delivered));
+    assert!(*receiver.attempts.lock().unwrap() >= accepted.len() + 5);
+    let retried = delivered.iter().find(|d| d.kind == "auth").expect("the auth webhook");
+    let attempts = ctx.store.delivery_attempts(retried.id).await?;
+    assert!(attempts.len() >= 2, "the first attempts failed: {attempts:?}");
+    assert_eq!(attempts[0].http_status, Some(503));
+    assert_eq!(attempts.last().unwrap().http_status, Some(200));
+    Ok(())
+}
+
+async fn undeliverable_webhooks_die_and_can_be_redelivered(url: Option<String>) -> anyhow::Result<()> {
+    let mut config = engine_config();
+    config.webhooks.max_attempts = 2;
+    let ctx = Ctx::start(url, config, |_| ()).await?;
+    let receiver = Receiver {
+        failures: Arc::new(Mutex::new(2)),
+        ..Receiver::default()
+    };
+    let hook = serve(receiver.clone()).await?;
+    ctx.engine
+        .set_webhook_settings(WebhookSettingsUpdate {
+            primary_url: Some(Some(hook)),
+            ..WebhookSettingsUpdate::default()
+        })
+        .await?;
+    let connection = ctx.connect("dead", json!({})).await?;
+    ctx.engine
+        .pause(&snowgate_engine::SyncTarget::Connection(connection), &[])
+        .await?;
+    let shutdown = CancellationToken::new();
+    let mut tasks = ctx
+        .engine
+        .spawn_background(ProcessRole::Worker, shutdown.clone());
+    let auth = loop {
+        let deliveries = ctx
+            .store
+            .list_deliveries(&DeliveryFilter {
+                limit: 100,
+                ..DeliveryFilter::default()
+            })
+            .await?;
+        let auth = deliveries.into_iter().find(|d| d.kind == "auth").unwrap();
+        if auth.status == DeliveryStatus::Dead {
+            break auth;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(auth.attempts, 2);
+    assert!(ctx.engine.redeliver(auth.id).await?);
+    loop {
+        if ctx.store.delivery(auth.id).await?.unwrap().status == DeliveryStatus::Delivered {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    shutdown.cancel();
+    while tasks.join_next().await.is_some() {}
+    assert_eq!(receiver.accepted.lock().unwrap().len(), 1);
+    Ok(())
+}
