@@ -226,13 +226,31 @@ fn show_output_columns_follow_the_reference() {
         column(&columns, "data_type")[0],
         r#"{"type":"FIXED","precision":38,"scale":0,"nullable":false}"#
     );
+    let in_schema = account
+        .admin("SHOW COLUMNS IN SCHEMA GEN_DB_0001.SCHEMA_0001")
+        .unwrap();
+    assert_eq!(
+        in_schema.rows.len(),
+        4 * 3 + 3,
+        "the tables' columns and the view's"
+    );
+    assert_eq!(
+        column(&in_schema, "table_name").last().map(String::as_str),
+        Some("VIEW_0001")
+    );
+    let view = account
+        .admin("SHOW COLUMNS IN VIEW GEN_DB_0001.SCHEMA_0001.VIEW_0001")
+        .unwrap();
+    assert_eq!(
+        column(&view, "column_name"),
+        ["COL_0001", "COL_0002", "COL_0003"]
+    );
     assert_eq!(
         account
-            .admin("SHOW COLUMNS IN SCHEMA GEN_DB_0001.SCHEMA_0001")
-            .unwrap()
-            .rows
-            .len(),
-        12
+            .admin("SHOW COLUMNS IN TABLE GEN_DB_0001.SCHEMA_0001.NOPE")
+            .unwrap_err()
+            .code,
+        "002003"
     );
 
     let warehouses = account.admin("SHOW WAREHOUSES LIKE 'BIG%'").unwrap();

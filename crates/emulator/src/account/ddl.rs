@@ -1981,11 +1981,7 @@ pub fn describe(
                     &qualified(&[&db, &schema_name, &name]),
                 )
             }) {
-                drop(catalog);
-                let mut view_session = session.clone();
-                view_session.database = Some(db.clone());
-                view_session.schema = Some(schema_name.clone());
-                super::query::view_columns(account, &view_session, &name)?
+                super::query::view_columns(account, &catalog, session, (&db, &schema_name, &name))?
             } else {
                 return Err(not_found("Object", &format!("{db}.{schema_name}.{name}")));
             };

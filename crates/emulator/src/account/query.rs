@@ -93,17 +93,22 @@ pub fn run(
 
 /// Compiles a query without running it: the number of columns it returns (CREATE VIEW checks).
 pub fn describe(account: &Account, session: &Session, query: &str) -> Result<usize, SqlError> {
-    Ok(compile_columns(account, session, query)?.len())
+    Ok(compile_columns(account, &account.read(), session, query)?.len())
 }
 
-/// The columns of view `name` in the session's current schema, as DESCRIBE VIEW shows them.
+/// The columns of view `db.schema.name`, as DESCRIBE VIEW and SHOW COLUMNS show them, with
+/// the catalog the caller already holds.
 pub fn view_columns(
     account: &Account,
+    catalog: &Catalog,
     session: &Session,
-    name: &str,
+    (db, schema, name): (&str, &str, &str),
 ) -> Result<Vec<TableColumn>, SqlError> {
+    let mut view_session = session.clone();
+    view_session.database = Some(db.to_owned());
+    view_session.schema = Some(schema.to_owned());
     let quoted = format!("SELECT * FROM \"{}\"", name.replace('"', "\"\""));
-    Ok(compile_columns(account, session, &quoted)?
+    Ok(compile_columns(account, catalog, &view_session, &quoted)?
         .into_iter()
         .map(|c| TableColumn {
             name: c.name,
@@ -117,15 +122,15 @@ pub fn view_columns(
 
 fn compile_columns(
     account: &Account,
+    catalog: &Catalog,
     session: &Session,
     query: &str,
 ) -> Result<Vec<Output>, SqlError> {
     let Statement::Query(parsed) = parse(query)? else {
         return Err(unsupported("a view that is not a query"));
     };
-    let catalog = account.read();
     let bindings = Bindings::new();
-    let mut compiler = Compiler::new(account, &catalog, session, &bindings);
+    let mut compiler = Compiler::new(account, catalog, session, &bindings);
     compiler.describing = true;
     Ok(compiler.query(&parsed, &[])?.1)
 }

@@ -7,6 +7,8 @@
 //! without `LIMIT` is an error for DATABASES/SCHEMAS/TABLES/VIEWS/USERS; SHOW COLUMNS stops
 //! silently at 10,000.
 
+use std::borrow::Cow;
+
 use rusqlite::types::Value;
 use sqlparser::tokenizer::Token;
 
@@ -18,7 +20,7 @@ use super::{
         unsupported,
     },
     lexer::Cursor,
-    now_millis,
+    now_millis, query,
     storage::{internal, sql_error},
     types::{Kind, SfType, show_time},
 };
@@ -143,6 +145,7 @@ pub fn run(
     let catalog = account.read();
     let vis = catalog.visibility(&session.role);
     let ctx = Context {
+        account,
         catalog: &catalog,
         vis: &vis,
         session,
@@ -316,6 +319,7 @@ fn role_type(owner: &str) -> Option<String> {
 }
 
 struct Context<'a> {
+    account: &'a Account,
     catalog: &'a Catalog,
     vis: &'a Visibility,
     session: &'a Session,
@@ -590,6 +594,8 @@ impl Context<'_> {
         ]))
     }
 
+    /// SHOW COLUMNS: the columns of tables and views, by object then position. A view whose
+    /// query no longer compiles (a table it reads was dropped) has no columns to show.
     fn columns(&self, scope: &Scope, rows: &mut Rows) -> Result<Vec<Column>, SqlError> {
         let names = [
             "table_name",
@@ -606,52 +612,55 @@ impl Context<'_> {
             "schema_evolution_record",
             "write_default",
         ];
-        if let Scope::Table(db, schema_name, name) = scope {
-            let s = schema(self.catalog, self.vis, db, schema_name)?;
-            let full = qualified(&[db, schema_name, name]);
-            if let Some(table) = s
-                .tables
-                .get(name)
-                .filter(|t| self.vis.sees(ObjectKind::Table, &t.owner, &full))
-            {
-                for c in &table.columns {
-                    if !rows.offer(&c.name, || column_row(db, schema_name, name, c)) {
-                        break;
-                    }
-                }
-            } else if s
-                .views
-                .get(name)
-                .is_some_and(|v| self.vis.sees(ObjectKind::View, &v.owner, &full))
-            {
-                return Err(unsupported("SHOW COLUMNS IN VIEW (use DESCRIBE VIEW)"));
-            } else {
-                return Err(ddl::not_found(
-                    "Table",
-                    &format!("{db}.{schema_name}.{name}"),
-                ));
-            }
-            return Ok(text_columns(&names));
-        }
+        let only = match scope {
+            Scope::Table(_, _, name) => Some(name),
+            _ => None,
+        };
+        let mut found = false;
         'schemas: for (db, schema) in self.scope_schemas(scope)? {
+            let mut objects: Vec<(&str, Cow<[TableColumn]>)> = Vec::new();
             for table in schema.tables.values() {
-                if !self.sees(
-                    ObjectKind::Table,
-                    &db.name,
-                    &schema.name,
-                    &table.owner,
-                    &table.name,
-                ) {
-                    continue;
+                if only.is_none_or(|o| *o == table.name)
+                    && self.sees(
+                        ObjectKind::Table,
+                        &db.name,
+                        &schema.name,
+                        &table.owner,
+                        &table.name,
+                    )
+                {
+                    objects.push((&table.name, Cow::Borrowed(&table.columns)));
                 }
-                for c in &table.columns {
-                    if !rows.offer(&c.name, || {
-                        column_row(&db.name, &schema.name, &table.name, c)
-                    }) {
+            }
+            for view in schema.views.values() {
+                if only.is_none_or(|o| *o == view.name)
+                    && self.sees(
+                        ObjectKind::View,
+                        &db.name,
+                        &schema.name,
+                        &view.owner,
+                        &view.name,
+                    )
+                {
+                    let location = (db.name.as_str(), schema.name.as_str(), view.name.as_str());
+                    let columns =
+                        query::view_columns(self.account, self.catalog, self.session, location)
+                            .unwrap_or_default();
+                    objects.push((&view.name, Cow::Owned(columns)));
+                }
+            }
+            objects.sort_by(|a, b| a.0.cmp(b.0));
+            for (object, columns) in objects {
+                found = true;
+                for c in columns.iter() {
+                    if !rows.offer(&c.name, || column_row(&db.name, &schema.name, object, c)) {
                         break 'schemas;
                     }
                 }
             }
+        }
+        if let (Scope::Table(db, schema, name), false) = (scope, found) {
+            return Err(ddl::not_found("Table", &format!("{db}.{schema}.{name}")));
         }
         Ok(text_columns(&names))
     }
