@@ -1339,3 +1339,36 @@ fn the_sync_engines_incremental_queries_run() {
         "placeholders inside strings are text"
     );
 }
+
+#[test]
+fn create_table_as_select_copies_columns_and_rows() {
+    let (account, mut session) = shop();
+    ok(
+        &account,
+        &mut session,
+        "INSERT INTO ITEMS (NAME, PRICE) VALUES ('a', 1.5), ('b', 2)",
+    );
+    let status = ok(
+        &account,
+        &mut session,
+        "CREATE TABLE CHEAP AS SELECT NAME, PRICE * 2 AS DOUBLED FROM ITEMS WHERE PRICE < 2",
+    );
+    assert_eq!(
+        cells(&status),
+        vec![vec![Some("Table CHEAP successfully created.")]]
+    );
+    let rows = ok(&account, &mut session, "SELECT * FROM CHEAP");
+    assert_eq!(cells(&rows), vec![vec![Some("a"), Some("3.00")]]);
+    assert_eq!(
+        (rows.columns[0].length, rows.columns[0].nullable),
+        (Some(100), false)
+    );
+    assert_eq!(
+        (
+            rows.columns[1].precision,
+            rows.columns[1].scale,
+            rows.columns[1].table.as_str()
+        ),
+        (Some(11), Some(2), "CHEAP")
+    );
+}

@@ -538,26 +538,40 @@ fn create_table(
     h: CreateHeader,
 ) -> Result<String, SqlError> {
     let (db_name, schema_name, name) = object_path(session, &c.object_name()?)?;
-    if c.is_keyword("AS") || c.is_keyword("LIKE") || c.is_keyword("CLONE") {
-        return Err(unsupported("CREATE TABLE AS/LIKE/CLONE"));
+    if c.is_keyword("LIKE") || c.is_keyword("CLONE") {
+        return Err(unsupported("CREATE TABLE LIKE/CLONE"));
     }
-    c.expect(&Token::LParen)?;
-    let mut columns = Vec::new();
-    loop {
-        if ["CONSTRAINT", "PRIMARY", "UNIQUE", "FOREIGN"]
-            .iter()
-            .any(|k| c.is_keyword(k))
-        {
-            skip_constraint(c)?;
-        } else {
-            columns.push(column_definition(c)?);
+    // CREATE TABLE … AS SELECT: the query's columns, then its rows once the table exists.
+    let as_query = c.keyword("AS").then(|| c.rest().to_owned());
+    let (columns, props) = match &as_query {
+        Some(query) => {
+            let mut query_session = session.clone();
+            query_session.database = Some(db_name.clone());
+            query_session.schema = Some(schema_name.clone());
+            let catalog = account.read();
+            let columns = super::query::query_columns(account, &catalog, &query_session, query)?;
+            (columns, Vec::new())
         }
-        if c.eat(&Token::RParen) {
-            break;
+        None => {
+            c.expect(&Token::LParen)?;
+            let mut columns = Vec::new();
+            loop {
+                if ["CONSTRAINT", "PRIMARY", "UNIQUE", "FOREIGN"]
+                    .iter()
+                    .any(|k| c.is_keyword(k))
+                {
+                    skip_constraint(c)?;
+                } else {
+                    columns.push(column_definition(c)?);
+                }
+                if c.eat(&Token::RParen) {
+                    break;
+                }
+                c.expect(&Token::Comma)?;
+            }
+            (columns, table_properties(c)?)
         }
-        c.expect(&Token::Comma)?;
-    }
-    let props = table_properties(c)?;
+    };
     if columns
         .iter()
         .map(|c| &c.name)
@@ -598,6 +612,19 @@ fn create_table(
         prop(&props, "CHANGE_TRACKING").is_some_and(|v| v.eq_ignore_ascii_case("TRUE"));
     let schema = schema_mut(&mut catalog, &vis, &db_name, &schema_name)?;
     schema.tables.insert(name.clone(), Arc::new(table));
+    drop(catalog);
+    if let Some(query) = as_query {
+        let target = [&db_name, &schema_name, &name]
+            .map(|p| format!("\"{}\"", p.replace('"', "\"\"")))
+            .join(".");
+        let mut rows = crate::exec::CollectedRows::default();
+        account.execute(
+            session,
+            &format!("INSERT INTO {target} {query}"),
+            &Default::default(),
+            &mut rows,
+        )?;
+    }
     Ok(format!("Table {name} successfully created."))
 }
 

@@ -108,7 +108,17 @@ pub fn view_columns(
     view_session.database = Some(db.to_owned());
     view_session.schema = Some(schema.to_owned());
     let quoted = format!("SELECT * FROM \"{}\"", name.replace('"', "\"\""));
-    Ok(compile_columns(account, catalog, &view_session, &quoted)?
+    query_columns(account, catalog, &view_session, &quoted)
+}
+
+/// The columns a query returns, as table columns (CREATE TABLE … AS SELECT, views).
+pub fn query_columns(
+    account: &Account,
+    catalog: &Catalog,
+    session: &Session,
+    query: &str,
+) -> Result<Vec<TableColumn>, SqlError> {
+    Ok(compile_columns(account, catalog, session, query)?
         .into_iter()
         .map(|c| TableColumn {
             name: c.name,
