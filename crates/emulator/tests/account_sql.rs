@@ -233,6 +233,39 @@ fn roles_are_granted_through_the_hierarchy_and_revoked() {
         (error.code.as_str(), error.sql_state.as_str()),
         ("003001", "42501")
     );
+    ok(
+        &account,
+        &mut carol,
+        &format!("ALTER USER CAROL SET RSA_PUBLIC_KEY = '{KEY_1}' DEFAULT_ROLE = ANALYST"),
+    );
+    assert_eq!(
+        account
+            .user_auth("CAROL")
+            .unwrap()
+            .rsa_public_key
+            .as_deref(),
+        Some(KEY_1),
+        "users set their own keys"
+    );
+    let error = run(
+        &account,
+        &mut carol,
+        "ALTER USER CAROL SET DISABLED = FALSE",
+    )
+    .unwrap_err();
+    assert_eq!(error.code, "003001", "but not what guards the account");
+    let error = run(
+        &account,
+        &mut carol,
+        "ALTER USER CAROL SET DEFAULT_ROLE = READER RSA_PUBLIC_KEY = 'bad'",
+    )
+    .unwrap_err();
+    assert_eq!(error.code, "001008");
+    assert_eq!(
+        account.user_auth("CAROL").unwrap().default_role.as_deref(),
+        Some("ANALYST"),
+        "a failed ALTER changes nothing"
+    );
     let error = run(&account, &mut carol, "USE ROLE ACCOUNTADMIN").unwrap_err();
     assert_eq!(error.code, "003013");
     ok(&account, &mut carol, "USE ROLE PUBLIC");

@@ -116,12 +116,15 @@ pub fn run(account: &Account, session: &mut Session, c: &mut Cursor) -> Result<S
         use_(account, session, c)
     } else if c.keyword("COMMENT") {
         comment(account, session, c)
-    } else if c.keyword("BEGIN")
-        || c.keywords(&["START", "TRANSACTION"])
-        || c.keyword("COMMIT")
-        || c.keyword("ROLLBACK")
-    {
+    } else if c.keyword("BEGIN") || c.keywords(&["START", "TRANSACTION"]) || c.keyword("COMMIT") {
+        // Every statement commits as it runs (Snowflake's AUTOCOMMIT), so a transaction's
+        // statements are already committed at COMMIT.
         Ok(DONE.into())
+    } else if c.keyword("ROLLBACK") {
+        // What ran since BEGIN is committed: refusing is honest, pretending to undo is not.
+        Err(unsupported(
+            "ROLLBACK (the emulator commits each statement as it runs)",
+        ))
     } else {
         Err(c.unexpected())
     }
@@ -1411,11 +1414,16 @@ fn alter_user(
         }
         return Err(not_found("User", name));
     }
-    let own_keys = session.user == name;
-    if !(may_manage_users(&vis) || own_keys || vis.roles.contains(&catalog.users[name].owner)) {
+    let manager = may_manage_users(&vis) || vis.roles.contains(&catalog.users[name].owner);
+    // Users may change their own keys, names and defaults, not what guards the account.
+    let own = session.user == name;
+    if !(manager || own) {
         return Err(insufficient(&format!("user '{name}'")));
     }
     if c.keywords(&["RENAME", "TO"]) {
+        if !manager {
+            return Err(insufficient(&format!("user '{name}'")));
+        }
         let new_name = c.ident()?;
         c.end()?;
         if catalog.users.contains_key(&new_name) {
@@ -1433,20 +1441,42 @@ fn alter_user(
         catalog.users.insert(new_name, user);
         return Ok(DONE.into());
     }
-    let user = catalog.users.get_mut(name).expect("checked above");
-    if c.keyword("SET") {
-        for (key, value) in properties(c, &[])? {
-            set_user_property(user, &key, Some(&value))?;
-        }
+    let changes: Vec<(String, Option<String>)> = if c.keyword("SET") {
+        properties(c, &[])?
+            .into_iter()
+            .map(|(key, value)| (key, Some(value)))
+            .collect()
     } else if c.keyword("UNSET") {
+        let mut keys = Vec::new();
         while !c.at_end() {
-            let key = c.ident()?.to_uppercase();
-            set_user_property(user, &key, None)?;
+            keys.push((c.ident()?.to_uppercase(), None));
             c.eat(&Token::Comma);
         }
+        keys
     } else {
         return Err(c.unexpected());
+    };
+    const GUARDED: [&str; 6] = [
+        "DISABLED",
+        "LOGIN_NAME",
+        "MUST_CHANGE_PASSWORD",
+        "DAYS_TO_EXPIRY",
+        "MINS_TO_UNLOCK",
+        "TYPE",
+    ];
+    if !manager
+        && changes
+            .iter()
+            .any(|(key, _)| GUARDED.contains(&key.as_str()))
+    {
+        return Err(insufficient(&format!("user '{name}'")));
     }
+    // All or nothing: a bad value leaves the user as it was.
+    let mut user = catalog.users[name].clone();
+    for (key, value) in &changes {
+        set_user_property(&mut user, key, value.as_deref())?;
+    }
+    catalog.users.insert(name.to_owned(), user);
     Ok(DONE.into())
 }
 
