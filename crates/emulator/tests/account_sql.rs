@@ -695,6 +695,44 @@ fn bad_values_and_missing_not_null_values_fail_like_snowflake_and_change_nothing
     )
     .unwrap_err();
     assert_eq!(error.code, "100072");
+    let long = "x".repeat(101);
+    let error = run(
+        &account,
+        &mut session,
+        &format!("INSERT INTO ITEMS (NAME) VALUES ('{long}')"),
+    )
+    .unwrap_err();
+    assert_eq!(
+        (error.code.as_str(), error.sql_state.as_str()),
+        ("100074", "22001")
+    );
+    assert_eq!(
+        error.message,
+        format!("String '{long}' is too long and would be truncated")
+    );
+    let error = run(
+        &account,
+        &mut session,
+        "INSERT INTO ITEMS (NAME, PRICE) VALUES ('a', 123456789)",
+    )
+    .unwrap_err();
+    assert_eq!(
+        (error.code.as_str(), error.message.as_str()),
+        ("100039", "Numeric value '123456789' is out of range")
+    );
+    ok(
+        &account,
+        &mut session,
+        "INSERT INTO ITEMS (NAME) VALUES ('abc')",
+    );
+    let error = run(
+        &account,
+        &mut session,
+        &format!("UPDATE ITEMS SET NAME = NAME || '{}'", "y".repeat(98)),
+    )
+    .unwrap_err();
+    assert_eq!(error.code, "100074", "checked on UPDATE too");
+    ok(&account, &mut session, "DELETE FROM ITEMS");
     let error = run(
         &account,
         &mut session,

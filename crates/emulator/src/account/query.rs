@@ -1582,8 +1582,7 @@ impl<'a> Compiler<'a> {
         if value.ty.kind == Kind::Text {
             value
         } else {
-            let length = value.ty.length.max(1);
-            self.cast(value, SfType::text(length))
+            self.cast(value, SfType::new(Kind::Text))
         }
     }
 
@@ -2155,14 +2154,11 @@ impl<'a> Compiler<'a> {
 
     /// Converts a value to a column's storage form, failing like Snowflake on bad input.
     fn store_as(&mut self, value: Typed, target: &SfType) -> Typed {
-        let same = value.ty.kind == target.kind
-            && (value.ty.scale == target.scale
-                || !matches!(target.kind, Kind::Fixed | Kind::Time) && !target.kind.is_timestamp());
-        if same || value.sql == "NULL" {
+        if value.ty.fits(target) || value.sql == "NULL" {
             value
         } else {
             let sql = format!(
-                "sf_cast({}, {}, {})",
+                "sf_store({}, {}, {})",
                 value.sql,
                 value.ty.cast_args(),
                 target.cast_args()

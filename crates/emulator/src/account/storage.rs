@@ -14,9 +14,12 @@ use rusqlite::{Connection, OpenFlags, functions::FunctionFlags, types::ValueRef}
 
 use super::{
     catalog::Table,
-    types::{SfType, convert},
+    types::{SfType, convert, store},
 };
 use crate::exec::{CancelFlag, SqlError};
+
+/// A conversion between storage forms (`types::convert`, `types::store`).
+type Conversion = fn(ValueRef<'_>, &SfType, &SfType) -> Result<rusqlite::types::Value, SqlError>;
 
 /// The SQLite side of an account.
 #[derive(Debug)]
@@ -78,23 +81,34 @@ impl Storage {
         .map_err(internal)?;
         conn.busy_timeout(std::time::Duration::from_secs(60))
             .map_err(internal)?;
-        conn.create_scalar_function(
-            "sf_cast",
-            5,
-            FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
-            |ctx| {
-                let from = SfType::from_cast_args(&ctx.get::<String>(1)?, ctx.get(2)?);
-                let to = SfType::from_cast_args(&ctx.get::<String>(3)?, ctx.get(4)?);
-                let (Some(from), Some(to)) = (from, to) else {
-                    return Err(rusqlite::Error::UserFunctionError(
-                        "sf_cast: unknown type".into(),
-                    ));
-                };
-                convert(ctx.get_raw(0), &from, &to)
-                    .map_err(|e| rusqlite::Error::UserFunctionError(carry(&e).into()))
-            },
-        )
-        .map_err(internal)?;
+        for (name, apply) in [
+            ("sf_cast", convert as Conversion),
+            ("sf_store", store as Conversion),
+        ] {
+            conn.create_scalar_function(
+                name,
+                9,
+                FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+                move |ctx| {
+                    let ty = |at: usize| -> rusqlite::Result<Option<SfType>> {
+                        Ok(SfType::from_cast_args(
+                            &ctx.get::<String>(at)?,
+                            ctx.get(at + 1)?,
+                            ctx.get(at + 2)?,
+                            ctx.get(at + 3)?,
+                        ))
+                    };
+                    let (Some(from), Some(to)) = (ty(1)?, ty(5)?) else {
+                        return Err(rusqlite::Error::UserFunctionError(
+                            format!("{name}: unknown type").into(),
+                        ));
+                    };
+                    apply(ctx.get_raw(0), &from, &to)
+                        .map_err(|e| rusqlite::Error::UserFunctionError(carry(&e).into()))
+                },
+            )
+            .map_err(internal)?;
+        }
         // Snowflake fails on division by zero where SQLite answers NULL.
         conn.create_scalar_function(
             "sf_divisor",

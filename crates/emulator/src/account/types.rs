@@ -339,15 +339,37 @@ impl SfType {
         }
     }
 
-    /// Encodes this type as a SQL argument list for `sf_cast`: `'timestamp_ntz', 9`.
+    /// Encodes this type as a SQL argument list for `sf_cast`/`sf_store`:
+    /// `'fixed', 2, 10, 0` (kind, scale, precision, length).
     pub fn cast_args(&self) -> String {
-        format!("'{}', {}", self.kind.name(), self.scale)
+        format!(
+            "'{}', {}, {}, {}",
+            self.kind.name(),
+            self.scale,
+            self.precision,
+            self.length
+        )
     }
 
     /// The inverse of [`SfType::cast_args`], inside the SQLite functions.
-    pub fn from_cast_args(kind: &str, scale: i64) -> Option<SfType> {
-        let kind = Kind::from_name(kind)?;
-        Some(SfType::scaled(kind, u32::try_from(scale).ok()?))
+    pub fn from_cast_args(kind: &str, scale: i64, precision: i64, length: i64) -> Option<SfType> {
+        let mut ty = SfType::scaled(Kind::from_name(kind)?, u32::try_from(scale).ok()?);
+        ty.precision = u32::try_from(precision).ok()?;
+        ty.length = u64::try_from(length).ok()?;
+        Some(ty)
+    }
+
+    /// Whether every value of type `self` is stored unchanged in a column of type `column`.
+    pub fn fits(&self, column: &SfType) -> bool {
+        self.kind == column.kind
+            && match self.kind {
+                Kind::Fixed => self.scale == column.scale && self.precision <= column.precision,
+                Kind::Text | Kind::Binary => self.length <= column.length,
+                Kind::Time | Kind::TimestampNtz | Kind::TimestampLtz | Kind::TimestampTz => {
+                    self.scale <= column.scale
+                }
+                _ => true,
+            }
     }
 }
 
@@ -584,7 +606,7 @@ pub fn convert(value: ValueRef<'_>, from: &SfType, to: &SfType) -> Result<Value,
         },
         Kind::TimestampNtz | Kind::TimestampLtz | Kind::TimestampTz => match (value, from.kind) {
             (ValueRef::Integer(i), k) if k.is_timestamp() => Value::Integer(truncate(i, to.scale)),
-            (ValueRef::Integer(i), Kind::Date) => Value::Integer(i * NANOS_PER_DAY),
+            (ValueRef::Integer(i), Kind::Date) => Value::Integer(i.saturating_mul(NANOS_PER_DAY)),
             (ValueRef::Integer(i), Kind::Fixed) => {
                 Value::Integer(i.saturating_mul(NANOS_PER_SECOND))
             }
@@ -619,6 +641,46 @@ pub fn convert(value: ValueRef<'_>, from: &SfType, to: &SfType) -> Result<Value,
     })
 }
 
+/// Converts `value` for storing in a column of type `to`, failing like Snowflake when it does
+/// not fit: a string longer than the column, a number beyond its precision.
+pub fn store(value: ValueRef<'_>, from: &SfType, to: &SfType) -> Result<Value, SqlError> {
+    let stored = convert(value, from, to)?;
+    match (&stored, to.kind) {
+        (Value::Text(text), Kind::Text) if text.chars().count() as u64 > to.length => {
+            Err(SqlError::new(
+                "100074",
+                "22001",
+                format!("String '{text}' is too long and would be truncated"),
+            ))
+        }
+        (Value::Blob(bytes), Kind::Binary) if bytes.len() as u64 > to.length => Err(SqlError::new(
+            "100074",
+            "22001",
+            "Binary value is too long and would be truncated",
+        )),
+        (Value::Integer(_) | Value::Real(_), Kind::Fixed) if to.precision < 38 => {
+            let magnitude = match stored {
+                Value::Integer(i) => (i as f64).abs(),
+                Value::Real(r) => r.abs(),
+                _ => 0.0,
+            };
+            if magnitude >= 10f64.powi((to.precision - to.scale) as i32) {
+                Err(SqlError::new(
+                    "100039",
+                    "22003",
+                    format!(
+                        "Numeric value '{}' is out of range",
+                        value_text(value, from)
+                    ),
+                ))
+            } else {
+                Ok(stored)
+            }
+        }
+        _ => Ok(stored),
+    }
+}
+
 fn round_fixed(r: f64, to: &SfType) -> Value {
     if to.scale == 0 {
         Value::Integer(r.round() as i64)
@@ -630,7 +692,7 @@ fn round_fixed(r: f64, to: &SfType) -> Value {
 
 fn truncate(nanos: i64, scale: u32) -> i64 {
     let unit = 10i64.pow(9 - scale.min(9));
-    nanos - nanos.rem_euclid(unit)
+    nanos.saturating_sub(nanos.rem_euclid(unit))
 }
 
 /// A stored value as text, the way `TO_VARCHAR` shows it.
