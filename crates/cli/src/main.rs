@@ -27,6 +27,12 @@ enum Command {
     Emulator(commands::emulator::Args),
     /// Run the Snowgate server: API, scheduler, workers, webhooks (`--demo` for a tour).
     Serve(commands::serve::Args),
+    /// Add, list, show or remove key-pair connections.
+    Connections(commands::connections::Args),
+    /// Run a sync in the foreground (`sync run --connection ID --sync NAME`).
+    Sync(commands::sync::Args),
+    /// Print a connection's records of one model (NDJSON with `--json`).
+    Records(commands::records::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -42,6 +48,9 @@ fn main() -> anyhow::Result<()> {
             Command::Sql(args) => commands::sql::run(args).await,
             Command::Emulator(args) => commands::emulator::run(args).await,
             Command::Serve(args) => commands::serve::run(args).await,
+            Command::Connections(args) => commands::connections::run(args).await,
+            Command::Sync(args) => commands::sync::run(args).await,
+            Command::Records(args) => commands::records::run(args).await,
         }
     })
 }

@@ -1,11 +1,15 @@
 //! One module per subcommand, each with its `Args` and `run`.
 
+pub mod connections;
+pub mod data_dir;
 pub mod emulator;
 pub mod jwt;
 pub mod key_input;
 pub mod keygen;
+pub mod records;
 pub mod serve;
 pub mod sql;
+pub mod sync;
 
 /// Logs go to stderr, filtered by `RUST_LOG` (default `info`), so that stdout stays clean for
 /// command output that scripts read.

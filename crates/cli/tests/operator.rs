@@ -1,0 +1,339 @@
+//! The operator commands against the emulator, as an operator runs them: `connections add`
+//! checks the key and stores the connection, `sync run` runs a sync in the foreground, and a
+//! `sync run` killed with SIGKILL in the middle of its run resumes from its checkpoint on the next
+//! `sync run`, ending with exactly the records of an uninterrupted run and nothing deleted.
+//! `records --json` prints them with `_nango_metadata`.
+
+use std::{
+    collections::BTreeMap,
+    process::{Command, Output, Stdio},
+    time::Duration,
+};
+
+use secrecy::ExposeSecret;
+
+use serde_json::Value;
+use snowgate_emulator::{Config, Emulator, GeneratedKey, account::GenerateSpec};
+use snowgate_store::{ConnectionFilter, MasterKey, ModelKey, RecordQuery, Store, StoreConfig};
+
+const USER: &str = "OPERATOR";
+
+/// Where the commands keep their data: the data directory's SQLite file, or a PostgreSQL schema.
+#[derive(Clone)]
+struct Data {
+    dir: std::path::PathBuf,
+    database_url: Option<String>,
+    master_key: Option<String>,
+}
+
+impl Data {
+    fn store_config(&self) -> StoreConfig {
+        StoreConfig {
+            database_url: self.database_url.clone(),
+            master_key: self
+                .master_key
+                .as_deref()
+                .map(|key| MasterKey::from_base64(key).expect("the test key is valid")),
+            ..StoreConfig::new(self.dir.join("data"))
+        }
+    }
+}
+
+fn snowgate(data: &Data, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_snowgate"));
+    command
+        .args(args)
+        .arg("--data-dir")
+        .arg(data.dir.join("data"))
+        .arg("--config")
+        .arg(data.dir.join("snowgate.toml"))
+        .env("RUST_LOG", "warn")
+        .env_remove("SNOWGATE_DATABASE_URL")
+        .env_remove("SNOWGATE_ENCRYPTION_KEY");
+    if let (Some(url), Some(key)) = (&data.database_url, &data.master_key) {
+        command
+            .env("SNOWGATE_DATABASE_URL", url)
+            .env("SNOWGATE_ENCRYPTION_KEY", key);
+    }
+    command
+}
+
+fn succeed(output: Output) -> String {
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "exit {:?}\nstdout: {stdout}\nstderr: {}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+}
+
+/// The live records of a connection's model, by id.
+async fn records(
+    data: &Data,
+    connection: &str,
+    model: &str,
+) -> anyhow::Result<BTreeMap<String, Value>> {
+    let store = snowgate_store::connect(data.store_config()).await?;
+    let pk = store
+        .list_connections(&ConnectionFilter {
+            connection_id: Some(connection.into()),
+            ..ConnectionFilter::default()
+        })
+        .await?[0]
+        .id;
+    let model = ModelKey::new(model, None);
+    let mut records = BTreeMap::new();
+    let mut cursor = None;
+    loop {
+        let page = store
+            .list_records(&RecordQuery {
+                connection: pk,
+                model: &model,
+                cursor,
+                modified_after: None,
+                filter: Default::default(),
+                ids: &[],
+                limit: 10_000,
+            })
+            .await?;
+        for record in page.records {
+            assert!(
+                record.deleted_at.is_none(),
+                "{} was deleted",
+                record.external_id
+            );
+            let payload = serde_json::from_str(record.payload.unwrap().get())?;
+            records.insert(record.external_id, payload);
+        }
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    store.close().await;
+    Ok(records)
+}
+
+/// The checkpoint of a connection's sync, if a batch committed one.
+async fn checkpoint(data: &Data, connection: &str, sync: &str) -> anyhow::Result<Option<Value>> {
+    let store = snowgate_store::connect(data.store_config()).await?;
+    let found = store
+        .list_connections(&ConnectionFilter {
+            connection_id: Some(connection.into()),
+            ..ConnectionFilter::default()
+        })
+        .await?;
+    let state = match found.first() {
+        Some(connection) => store.find_sync(connection.id, sync, "base").await?,
+        None => None,
+    };
+    store.close().await;
+    Ok(state.and_then(|state| state.checkpoint))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn on_sqlite() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    a_killed_sync_run_resumes_to_the_records_of_an_uninterrupted_run(Data {
+        dir: dir.path().to_owned(),
+        database_url: None,
+        master_key: None,
+    })
+    .await
+}
+
+/// The same on a fresh PostgreSQL schema when `SNOWGATE_TEST_DATABASE_URL` is set.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn on_postgres() -> anyhow::Result<()> {
+    let Ok(base) = std::env::var("SNOWGATE_TEST_DATABASE_URL") else {
+        eprintln!("SNOWGATE_TEST_DATABASE_URL is not set: PostgreSQL variant not run");
+        return Ok(());
+    };
+    let schema = format!("cli_{}", std::process::id());
+    let admin = sqlx::PgPool::connect(&base).await?;
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DROP SCHEMA IF EXISTS {schema} CASCADE"
+    )))
+    .execute(&admin)
+    .await?;
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+        .execute(&admin)
+        .await?;
+    let separator = if base.contains('?') { '&' } else { '?' };
+    let dir = tempfile::tempdir()?;
+    let outcome = a_killed_sync_run_resumes_to_the_records_of_an_uninterrupted_run(Data {
+        dir: dir.path().to_owned(),
+        database_url: Some(format!(
+            "{base}{separator}options=-c%20search_path%3D{schema}"
+        )),
+        master_key: Some(MasterKey::generate().to_base64().expose_secret().to_owned()),
+    })
+    .await;
+    sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
+        .execute(&admin)
+        .await?;
+    outcome
+}
+
+async fn a_killed_sync_run_resumes_to_the_records_of_an_uninterrupted_run(
+    data: Data,
+) -> anyhow::Result<()> {
+    let emulator = Emulator::start(Config {
+        sync_wait: Duration::from_secs(5),
+        ..Config::default()
+    })
+    .await?;
+    emulator.account().generate(&GenerateSpec {
+        databases: 2,
+        schemas: 20,
+        tables: 10,
+        columns: 6,
+        ..GenerateSpec::default()
+    })?;
+    let key = GeneratedKey::generate()?;
+    emulator.add_user(USER, &key.public_key_pem)?;
+    emulator.admin(&format!(
+        "GRANT ROLE ACCOUNTADMIN TO USER {USER}; ALTER USER {USER} SET DEFAULT_ROLE = ACCOUNTADMIN"
+    ))?;
+    let key_file = data.dir.join("rsa_key.p8");
+    std::fs::write(&key_file, &key.private_key_pem)?;
+    // Short leases so that the resumed run takes over quickly; one statement at a time and
+    // small batches so that the run has many checkpoints to be killed between.
+    std::fs::write(
+        data.dir.join("snowgate.toml"),
+        "[engine]\nlease_secs = 3\nshow_concurrency = 1\nbatch_size = 100\n",
+    )?;
+    let account = emulator.account_identifier();
+    let key_path = key_file.to_str().unwrap();
+    for id in ["killed", "reference"] {
+        let out = succeed(
+            snowgate(
+                &data,
+                &[
+                    "connections",
+                    "add",
+                    "--account",
+                    &account,
+                    "--user",
+                    USER,
+                    "--private-key",
+                    key_path,
+                    "--base-url",
+                    emulator.url(),
+                    "--id",
+                    id,
+                ],
+            )
+            .output()?,
+        );
+        assert!(out.contains(&format!("Created connection {id}")), "{out}");
+    }
+    let listed = succeed(snowgate(&data, &["connections", "list"]).output()?);
+    assert!(
+        listed.contains("killed") && listed.contains("reference"),
+        "{listed}"
+    );
+
+    let out = succeed(
+        snowgate(
+            &data,
+            &[
+                "sync",
+                "run",
+                "--connection",
+                "reference",
+                "--sync",
+                "columns",
+            ],
+        )
+        .output()?,
+    );
+    assert!(out.contains("2400 added"), "{out}");
+    let reference = records(&data, "reference", "Column").await?;
+    assert_eq!(reference.len(), 2 * 20 * 10 * 6);
+
+    // Slow every request down, start the run, and kill it once batches have committed.
+    emulator.faults().update(|faults| faults.latency_ms = 40)?;
+    let mut child = snowgate(
+        &data,
+        &["sync", "run", "--connection", "killed", "--sync", "columns"],
+    )
+    .stdout(Stdio::null())
+    .stderr(Stdio::null())
+    .spawn()?;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+    loop {
+        if checkpoint(&data, "killed", "columns").await?.is_some() {
+            break;
+        }
+        assert!(
+            child.try_wait()?.is_none(),
+            "the run ended before it could be killed"
+        );
+        anyhow::ensure!(
+            tokio::time::Instant::now() < deadline,
+            "no checkpoint was committed"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    child.kill()?;
+    child.wait()?;
+    let partial = records(&data, "killed", "Column").await?;
+    assert!(
+        !partial.is_empty() && partial.len() < reference.len(),
+        "killed mid-way: {} of {} records",
+        partial.len(),
+        reference.len()
+    );
+    emulator.faults().clear();
+
+    let out = succeed(
+        snowgate(
+            &data,
+            &["sync", "run", "--connection", "killed", "--sync", "columns"],
+        )
+        .output()?,
+    );
+    let added: usize = out
+        .split(" added")
+        .next()
+        .and_then(|head| head.rsplit(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("counts in {out:?}"));
+    assert!(
+        added < reference.len(),
+        "the resumed run starts from the checkpoint, not from scratch: {out}"
+    );
+    assert!(out.contains("0 deleted"), "{out}");
+    let resumed = records(&data, "killed", "Column").await?;
+    assert_eq!(
+        resumed, reference,
+        "the same records as an uninterrupted run"
+    );
+
+    let lines = succeed(
+        snowgate(
+            &data,
+            &[
+                "records",
+                "--connection",
+                "killed",
+                "--model",
+                "Column",
+                "--json",
+            ],
+        )
+        .output()?,
+    );
+    let printed: Vec<Value> = lines
+        .lines()
+        .map(serde_json::from_str)
+        .collect::<Result<_, _>>()?;
+    assert_eq!(printed.len(), reference.len());
+    assert_eq!(printed[0]["_nango_metadata"]["last_action"], "ADDED");
+    assert!(printed[0]["_nango_metadata"]["cursor"].is_string());
+    emulator.shutdown().await;
+    Ok(())
+}
