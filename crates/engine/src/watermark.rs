@@ -116,7 +116,7 @@ impl SortKey {
             }
             SqlType::TimestampTz { .. } => Self::Integer(timestamp_tz(raw)?.0),
             SqlType::Text => Self::Bytes(raw.as_bytes().to_vec()),
-            SqlType::Binary => Self::Bytes(decode_hex(raw)?),
+            SqlType::Binary => Self::Bytes(hex::decode(raw).ok()?),
             SqlType::Boolean => Self::Integer(match raw {
                 "false" | "FALSE" | "0" => 0,
                 "true" | "TRUE" | "1" => 1,
@@ -147,16 +147,6 @@ impl AbsNan for f64 {
     fn abs_nan(self) -> f64 {
         if self.is_nan() { f64::NAN.abs() } else { self }
     }
-}
-
-fn decode_hex(text: &str) -> Option<Vec<u8>> {
-    if !text.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
-        .collect()
 }
 
 /// An exact decimal: sign, significant digits without leading or trailing zeros, and the position

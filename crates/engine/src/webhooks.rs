@@ -270,20 +270,6 @@ pub struct Signatures {
     pub legacy: String,
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn unhex(text: &str) -> Option<Vec<u8>> {
-    if !text.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
-        .collect()
-}
-
 impl SigningKey {
     /// A key from the environment's secret (used as bytes, as Nango does).
     pub fn new(secret: &[u8]) -> Self {
@@ -299,14 +285,14 @@ impl SigningKey {
         legacy.update(&self.legacy_prefix);
         legacy.update(body);
         Signatures {
-            hmac_sha256: hex(hmac::sign(&self.hmac, body).as_ref()),
-            legacy: hex(legacy.finish().as_ref()),
+            hmac_sha256: hex::encode(hmac::sign(&self.hmac, body)),
+            legacy: hex::encode(legacy.finish()),
         }
     }
 
     /// Checks an `X-Nango-Hmac-Sha256` header against the raw body, in constant time.
     pub fn verify(&self, body: &[u8], hmac_header: &str) -> bool {
-        unhex(hmac_header.trim()).is_some_and(|tag| hmac::verify(&self.hmac, body, &tag).is_ok())
+        hex::decode(hmac_header.trim()).is_ok_and(|tag| hmac::verify(&self.hmac, body, &tag).is_ok())
     }
 }
 
