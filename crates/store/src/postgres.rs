@@ -56,8 +56,14 @@ impl PostgresStore {
     const TAG_PAIRS: &'static str = "json_each_text(c.tags::json) AS t";
     const STRPOS: &'static str = "strpos";
 
+    /// A semi-join with the array rather than `= ANY($n)`: the planner then looks each value up
+    /// in the index even when the table's statistics are stale (`= ANY` was planned as a scan of
+    /// the whole model while a freshly loaded table had no statistics yet).
     fn push_text_in(query: &mut QueryBuilder<Postgres>, values: &[&str]) {
-        query.push(" = ANY(").push_bind(values.to_vec()).push(")");
+        query
+            .push(" IN (SELECT unnest(")
+            .push_bind(values.to_vec())
+            .push("::text[]))");
     }
 
     fn push_record_rows(query: &mut QueryBuilder<Postgres>, rows: &[ChangedRecord<'_>]) {

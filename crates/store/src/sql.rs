@@ -14,8 +14,8 @@
 //!   transactions are already serialised);
 //! * `TAG_PAIRS`: a table expression of `(key, value)` text pairs of `c.tags`;
 //! * `STRPOS`: the "position of substring" function;
-//! * `push_text_in(query, values)`: ` IN (…)` on SQLite, ` = ANY($n)` with one array on
-//!   PostgreSQL (few parameters keep planning cheap);
+//! * `push_text_in(query, values)`: ` IN (…)` on SQLite, ` IN (SELECT unnest($n))` with one
+//!   array on PostgreSQL (few parameters keep planning cheap);
 //! * `push_record_rows(query, rows)`: the changed records of a batch as a row source
 //!   `u(external_id, seq, hash, payload, last_action)` (`VALUES` on SQLite, `UNNEST` of arrays on
 //!   PostgreSQL).
@@ -150,7 +150,6 @@ macro_rules! sql_store {
             external_id: String,
             hash: Vec<u8>,
             deleted: bool,
-            seen_generation: i64,
         }
 
         impl $Store {
@@ -1296,13 +1295,15 @@ macro_rules! sql_store {
                         })?;
                 let mut counts = SaveCounts::default();
                 for chunk in incoming.chunks(IDS_PER_STATEMENT) {
-                    let mut query = QueryBuilder::<$Db>::new(
-                        "SELECT external_id, hash, deleted_at IS NOT NULL AS deleted, \
-                         seen_generation FROM records WHERE model = ",
-                    );
-                    query.push_bind(model_id).push(" AND external_id");
+                    // One statement finds the stored versions and marks them seen in this run
+                    // (changed ones are rewritten below anyway): unchanged records cost one
+                    // index lookup and no other write.
+                    let mut query = QueryBuilder::<$Db>::new("UPDATE records SET seen_generation = ");
+                    query.push_bind(generation).push(" WHERE model = ").push_bind(model_id);
+                    query.push(" AND external_id");
                     let ids: Vec<&str> = chunk.iter().map(|r| r.external_id.as_str()).collect();
                     Self::push_text_in(&mut query, &ids);
+                    query.push(" RETURNING external_id, hash, deleted_at IS NOT NULL AS deleted");
                     let existing: HashMap<String, Existing> = query
                         .build_query_as::<Existing>()
                         .fetch_all(&mut *tx)
@@ -1312,7 +1313,6 @@ macro_rules! sql_store {
                         .collect();
 
                     let mut changed = Vec::new();
-                    let mut unchanged = Vec::new();
                     for record in chunk {
                         match existing.get(&record.external_id) {
                             None => changed.push((record, RecordAction::Added)),
@@ -1320,12 +1320,7 @@ macro_rules! sql_store {
                             Some(row) if row.hash != record.hash.as_slice() => {
                                 changed.push((record, RecordAction::Updated))
                             }
-                            Some(row) => {
-                                counts.unchanged += 1;
-                                if row.seen_generation != generation {
-                                    unchanged.push(record.external_id.as_str());
-                                }
-                            }
+                            Some(_) => counts.unchanged += 1,
                         }
                     }
 
@@ -1369,14 +1364,6 @@ macro_rules! sql_store {
                                 _ => counts.updated += 1,
                             }
                         }
-                    }
-
-                    if !unchanged.is_empty() {
-                        let mut mark = QueryBuilder::<$Db>::new("UPDATE records SET seen_generation = ");
-                        mark.push_bind(generation).push(" WHERE model = ").push_bind(model_id);
-                        mark.push(" AND external_id");
-                        Self::push_text_in(&mut mark, &unchanged);
-                        mark.build().execute(&mut *tx).await?;
                     }
                 }
                 Self::advance_model(&mut tx, model_id, last_seq, counts.added as i64).await?;

@@ -11,6 +11,28 @@ use secrecy::ExposeSecret;
 use snowgate_store::{AnyStore, MasterKey, Result as StoreResult, StoreConfig, connect};
 use tempfile::TempDir;
 
+/// Evaluates `$body` with `$pool` bound to a fresh pool on the store's database (SQLite file or
+/// PostgreSQL schema), then closes the pool.
+macro_rules! on_raw_pool {
+    ($ctx:expr, |$pool:ident| $body:expr) => {{
+        Ok(match &$ctx.database_url {
+            None => {
+                let url = format!("sqlite://{}", $ctx.dir.path().join("snowgate.db").display());
+                let $pool = sqlx::SqlitePool::connect(&url).await?;
+                let value = $body;
+                $pool.close().await;
+                value
+            }
+            Some(url) => {
+                let $pool = sqlx::PgPool::connect(url).await?;
+                let value = $body;
+                $pool.close().await;
+                value
+            }
+        })
+    }};
+}
+
 /// A store under test and what is needed to reopen or inspect it.
 pub struct Ctx {
     pub store: AnyStore,
@@ -38,40 +60,16 @@ impl Ctx {
 
     /// Runs a query returning one byte column on a separate connection, bypassing the store.
     pub async fn raw_bytes(&self, sql: &'static str) -> anyhow::Result<Vec<Vec<u8>>> {
-        Ok(match &self.database_url {
-            None => {
-                let url = format!("sqlite://{}", self.dir.path().join("snowgate.db").display());
-                let pool = sqlx::SqlitePool::connect(&url).await?;
-                let rows = sqlx::query_scalar(sql).fetch_all(&pool).await?;
-                pool.close().await;
-                rows
-            }
-            Some(url) => {
-                let pool = sqlx::PgPool::connect(url).await?;
-                let rows = sqlx::query_scalar(sql).fetch_all(&pool).await?;
-                pool.close().await;
-                rows
-            }
-        })
+        on_raw_pool!(self, |pool| sqlx::query_scalar(sql)
+            .fetch_all(&pool)
+            .await?)
     }
 
     /// Runs a `SELECT COUNT(*) …` on a separate connection, bypassing the store.
     pub async fn raw_count(&self, sql: &'static str) -> anyhow::Result<i64> {
-        Ok(match &self.database_url {
-            None => {
-                let url = format!("sqlite://{}", self.dir.path().join("snowgate.db").display());
-                let pool = sqlx::SqlitePool::connect(&url).await?;
-                let count = sqlx::query_scalar(sql).fetch_one(&pool).await?;
-                pool.close().await;
-                count
-            }
-            Some(url) => {
-                let pool = sqlx::PgPool::connect(url).await?;
-                let count = sqlx::query_scalar(sql).fetch_one(&pool).await?;
-                pool.close().await;
-                count
-            }
-        })
+        on_raw_pool!(self, |pool| sqlx::query_scalar(sql)
+            .fetch_one(&pool)
+            .await?)
     }
 
     /// The data directory.
