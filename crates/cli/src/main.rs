@@ -27,6 +27,8 @@ enum Command {
     Emulator(commands::emulator::Args),
     /// Run the Snowgate server: API, scheduler, workers, webhooks (`--demo` for a tour).
     Serve(commands::serve::Args),
+    /// Print the JSON Schemas (or `--typescript` types) of records, actions and webhooks.
+    Schema(commands::schema::Args),
     /// Add, list, show or remove key-pair connections.
     Connections(commands::connections::Args),
     /// Run a sync in the foreground (`sync run --connection ID --sync NAME`).
@@ -48,6 +50,7 @@ fn main() -> anyhow::Result<()> {
             Command::Sql(args) => commands::sql::run(args).await,
             Command::Emulator(args) => commands::emulator::run(args).await,
             Command::Serve(args) => commands::serve::run(args).await,
+            Command::Schema(args) => commands::schema::run(args).await,
             Command::Connections(args) => commands::connections::run(args).await,
             Command::Sync(args) => commands::sync::run(args).await,
             Command::Records(args) => commands::records::run(args).await,

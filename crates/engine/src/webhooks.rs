@@ -31,7 +31,7 @@ fn nango_time<S: Serializer>(time: &DateTime<Utc>, serializer: S) -> Result<S::O
 }
 
 /// What an auth webhook reports.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum AuthOperation {
     /// A connection was created.
@@ -47,7 +47,7 @@ pub enum AuthOperation {
 }
 
 /// A failure carried by a webhook: `{"type": "<code>", "description": "<message>"}`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct WebhookError {
     /// Machine-readable code (`connection_test_failed`, `script_http_error`, …).
     #[serde(rename = "type")]
@@ -60,7 +60,7 @@ pub struct WebhookError {
 }
 
 /// The end user of a connection made through a connect session.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EndUser {
     /// The app's id for the user.
@@ -74,7 +74,7 @@ pub struct EndUser {
 }
 
 /// `type: "auth"`: a connection was created, replaced, checked or deleted.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AuthWebhook {
     /// What happened.
@@ -103,7 +103,7 @@ pub struct AuthWebhook {
 }
 
 /// Record counts of one model in one run.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct ResponseResults {
     /// Records added.
     pub added: u64,
@@ -114,7 +114,7 @@ pub struct ResponseResults {
 }
 
 /// The checkpoints a run started from and ended with.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Checkpoints {
     /// The checkpoint at the start (`null` for a fresh run).
     pub from: Option<Value>,
@@ -123,7 +123,7 @@ pub struct Checkpoints {
 }
 
 /// Nango's deprecated `syncType`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum SyncType {
     /// Every run after the first.
@@ -135,7 +135,7 @@ pub enum SyncType {
 }
 
 /// `type: "sync"`, `success: true`: one per model per run.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SyncSuccess {
     /// The connection id.
@@ -166,7 +166,7 @@ pub struct SyncSuccess {
 }
 
 /// `type: "sync"`, `success: false`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SyncFailure {
     /// The connection id.
@@ -196,7 +196,7 @@ pub struct SyncFailure {
 }
 
 /// Where an async action's result can be read.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AsyncActionResult {
     /// The action run id (UUID).
@@ -206,7 +206,7 @@ pub struct AsyncActionResult {
 }
 
 /// `type: "async_action"`: an async action finished.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AsyncActionWebhook {
     /// The connection id.
@@ -218,7 +218,7 @@ pub struct AsyncActionWebhook {
 }
 
 /// A webhook payload; `type` comes from the variant.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 #[serde(tag = "type")]
 pub enum Payload {
     /// `auth`.

@@ -45,9 +45,13 @@ impl FieldError {
     }
 }
 
-/// An error answer: status, Nango's code and the rest of the envelope.
+/// An error answer: status, Nango's code and the rest of the envelope (boxed: handlers return it
+/// often and it is large).
 #[derive(Debug)]
-pub struct ApiError {
+pub struct ApiError(Box<Inner>);
+
+#[derive(Debug)]
+struct Inner {
     status: StatusCode,
     code: Cow<'static, str>,
     message: Option<String>,
@@ -73,7 +77,7 @@ impl ApiError {
 
     /// An error with a code only (some Nango errors carry no message).
     pub fn bare(status: StatusCode, code: impl Into<Cow<'static, str>>) -> Self {
-        Self {
+        Self(Box::new(Inner {
             status,
             code: code.into(),
             message: None,
@@ -82,7 +86,7 @@ impl ApiError {
             extra: Map::new(),
             headers: Vec::new(),
             cause: None,
-        }
+        }))
     }
 
     /// `400` with a code and message.
@@ -107,7 +111,7 @@ impl ApiError {
             "server_error",
             format!("{what} failed because of an internal error; it is logged on the server"),
         );
-        error.cause = Some(cause.to_string());
+        error.0.cause = Some(cause.to_string());
         error
     }
 
@@ -123,42 +127,42 @@ impl ApiError {
             .collect::<Vec<_>>()
             .join("; ");
         let mut error = Self::bad_request(code, summary);
-        error.errors = errors;
+        error.0.errors = errors;
         error
     }
 
     /// Sets the message.
     pub fn message(mut self, message: impl Into<String>) -> Self {
-        self.message = Some(message.into());
+        self.0.message = Some(message.into());
         self
     }
 
     /// Sets `payload`.
     pub fn payload(mut self, payload: Value) -> Self {
-        self.payload = Some(payload);
+        self.0.payload = Some(payload);
         self
     }
 
     /// Adds another key to the envelope's `error` object (`method`, `path`, `upstream`…).
     pub fn field(mut self, key: &str, value: Value) -> Self {
-        self.extra.insert(key.to_owned(), value);
+        self.0.extra.insert(key.to_owned(), value);
         self
     }
 
     /// Adds a response header.
     pub fn header(mut self, name: HeaderName, value: HeaderValue) -> Self {
-        self.headers.push((name, value));
+        self.0.headers.push((name, value));
         self
     }
 
     /// The status.
     pub fn status(&self) -> StatusCode {
-        self.status
+        self.0.status
     }
 
     /// The code.
     pub fn code(&self) -> &str {
-        &self.code
+        &self.0.code
     }
 }
 
@@ -187,33 +191,34 @@ pub struct ErrorBody {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        if self.status.is_server_error() {
+        let error = *self.0;
+        if error.status.is_server_error() {
             tracing::error!(
-                status = self.status.as_u16(),
-                code = %self.code,
-                cause = self.cause.as_deref().unwrap_or(""),
+                status = error.status.as_u16(),
+                code = %error.code,
+                cause = error.cause.as_deref().unwrap_or(""),
                 "request failed"
             );
         }
         let mut body = Map::new();
-        body.insert("code".into(), Value::String(self.code.into_owned()));
-        if let Some(message) = self.message {
+        body.insert("code".into(), Value::String(error.code.into_owned()));
+        if let Some(message) = error.message {
             body.insert("message".into(), Value::String(message));
         }
-        if !self.errors.is_empty() {
+        if !error.errors.is_empty() {
             body.insert(
                 "errors".into(),
-                serde_json::to_value(&self.errors).unwrap_or(Value::Null),
+                serde_json::to_value(&error.errors).unwrap_or(Value::Null),
             );
         }
-        if let Some(payload) = self.payload {
+        if let Some(payload) = error.payload {
             body.insert("payload".into(), payload);
         }
-        body.extend(self.extra);
+        body.extend(error.extra);
         let mut envelope = Map::new();
         envelope.insert("error".into(), Value::Object(body));
-        let mut response = (self.status, Json(Value::Object(envelope))).into_response();
-        for (name, value) in self.headers {
+        let mut response = (error.status, Json(Value::Object(envelope))).into_response();
+        for (name, value) in error.headers {
             response.headers_mut().insert(name, value);
         }
         response

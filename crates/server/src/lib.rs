@@ -27,6 +27,7 @@ pub mod extract;
 pub mod provider;
 mod rate_limit;
 mod routes;
+pub mod schema;
 pub mod state;
 pub mod time;
 

@@ -7,6 +7,7 @@ pub mod jwt;
 pub mod key_input;
 pub mod keygen;
 pub mod records;
+pub mod schema;
 pub mod serve;
 pub mod sql;
 pub mod sync;

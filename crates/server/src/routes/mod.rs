@@ -20,6 +20,7 @@ pub(crate) mod integrations;
 pub(crate) mod operations;
 pub(crate) mod proxy;
 pub(crate) mod records;
+pub(crate) mod schemas;
 pub(crate) mod syncs;
 
 /// Nango's deprecated aliases: (alias, route it maps to, methods).
@@ -49,6 +50,7 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
         .merge(actions::router())
         .merge(deliveries::router())
         .merge(operations::router())
+        .merge(schemas::router())
         .route("/proxy", any(proxy::proxy))
         .route("/proxy/{*path}", any(proxy::proxy))
 }

@@ -1,0 +1,199 @@
+//! Records API throughput and latency: 64 concurrent clients page through a model on loopback,
+//! with pages of 100 and 1,000 records, on SQLite and (when `SNOWGATE_TEST_DATABASE_URL` is set)
+//! PostgreSQL. Targets: ≥ 50,000 records/s served, p99 < 50 ms for 1,000-record pages.
+//!
+//! ```sh
+//! SNOWGATE_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test \
+//!   cargo bench -p snowgate-server --bench records
+//! ```
+
+use std::time::{Duration, Instant};
+
+use secrecy::ExposeSecret;
+use serde_json::{Value, json};
+use snowgate_server::{Config, ProcessRole, Server};
+use snowgate_store::{ModelKey, NewConnection, NewRecord, NewSync, SaveBatch, SecretJson, Store};
+use tokio_util::sync::CancellationToken;
+
+const CLIENTS: usize = 64;
+const RECORDS: usize = 20_000;
+const DURATION: Duration = Duration::from_secs(8);
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        println!("backend   page  clients  requests  records/s   p50 ms   p99 ms");
+        let dir = tempfile::tempdir()?;
+        bench("sqlite", None, dir.path()).await?;
+        if let Ok(base) = std::env::var("SNOWGATE_TEST_DATABASE_URL") {
+            let schema = format!("bench_{}", uuid::Uuid::new_v4().simple());
+            let admin = sqlx::PgPool::connect(&base).await?;
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+                .execute(&admin)
+                .await?;
+            let separator = if base.contains('?') { '&' } else { '?' };
+            let url = format!("{base}{separator}options=-c%20search_path%3D{schema}");
+            let dir = tempfile::tempdir()?;
+            let outcome = bench("postgres", Some(url), dir.path()).await;
+            sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
+                .execute(&admin)
+                .await?;
+            outcome?;
+        } else {
+            println!("(set SNOWGATE_TEST_DATABASE_URL for the PostgreSQL rows)");
+        }
+        Ok(())
+    })
+}
+
+fn table(index: usize) -> Value {
+    json!({
+        "id": format!("BENCH_DB/SCHEMA_{:02}/TABLE_{index:06}", index % 40),
+        "name": format!("TABLE_{index:06}"),
+        "database_name": "BENCH_DB",
+        "schema_name": format!("SCHEMA_{:02}", index % 40),
+        "rows": index * 17,
+        "bytes": index * 4096,
+        "is_external": "N",
+        "is_iceberg": "N",
+        "change_tracking": "OFF",
+        "owner": "SYSADMIN",
+    })
+}
+
+async fn bench(
+    backend: &str,
+    database_url: Option<String>,
+    data_dir: &std::path::Path,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let mut config = Config {
+        data_dir: data_dir.to_owned(),
+        database_url,
+        role: ProcessRole::Api,
+        ..Config::default()
+    };
+    config.api.rate_limit_per_minute = u32::MAX.try_into()?;
+    let server = Server::open(config).await?;
+    let store = server.store().clone();
+    let (connection, _) = store
+        .upsert_connection(&NewConnection {
+            integration_key: "snowflake-jwt".into(),
+            connection_id: "bench".into(),
+            connection_config: json!({}),
+            metadata: Some(json!({})),
+            tags: Default::default(),
+            end_user: None,
+            webhook_url_override: None,
+            credentials: SecretJson::new(&json!({"type": "JWT"})),
+        })
+        .await?;
+    let sync = store
+        .ensure_sync(&NewSync {
+            connection: connection.id,
+            name: "tables".into(),
+            variant: "base".into(),
+            frequency_secs: 3600,
+            paused: true,
+            next_run_at: None,
+        })
+        .await?;
+    let run = store.start_run(sync.id, false).await?;
+    let model = ModelKey::new("Table", None);
+    for chunk in (0..RECORDS).collect::<Vec<_>>().chunks(1000) {
+        let records: Vec<NewRecord> = chunk
+            .iter()
+            .map(|&index| {
+                let record = table(index);
+                let text = record.to_string();
+                let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, text.as_bytes());
+                NewRecord {
+                    external_id: record["id"].as_str().unwrap_or_default().to_owned(),
+                    payload: serde_json::value::RawValue::from_string(text).expect("JSON"),
+                    hash: digest.as_ref().try_into().expect("32 bytes"),
+                }
+            })
+            .collect();
+        store
+            .save_records(SaveBatch {
+                connection: connection.id,
+                model: &model,
+                records: &records,
+                run: run.id,
+                checkpoint: None,
+            })
+            .await?;
+    }
+    let key = server.secret_key().expose_secret().to_owned();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}/records/", listener.local_addr()?);
+    let shutdown = CancellationToken::new();
+    let serving = tokio::spawn(server.run(listener, shutdown.clone()));
+
+    for page in [100usize, 1000] {
+        let http = reqwest::Client::builder()
+            .pool_max_idle_per_host(CLIENTS)
+            .build()?;
+        let started = Instant::now();
+        let deadline = started + DURATION;
+        let mut clients = Vec::new();
+        for _ in 0..CLIENTS {
+            let (http, url, key) = (http.clone(), url.clone(), key.clone());
+            clients.push(tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                let mut records = 0usize;
+                let mut cursor: Option<String> = None;
+                while Instant::now() < deadline {
+                    let mut target = url::Url::parse(&url).expect("a URL");
+                    target
+                        .query_pairs_mut()
+                        .append_pair("model", "Table")
+                        .append_pair("limit", &page.to_string());
+                    if let Some(cursor) = &cursor {
+                        target.query_pairs_mut().append_pair("cursor", cursor);
+                    }
+                    let sent = Instant::now();
+                    let response = http
+                        .get(target)
+                        .bearer_auth(&key)
+                        .header("Connection-Id", "bench")
+                        .header("Provider-Config-Key", "snowflake-jwt")
+                        .send()
+                        .await
+                        .expect("the server answers");
+                    assert!(response.status().is_success(), "{}", response.status());
+                    let body: Value = response.json().await.expect("JSON");
+                    latencies.push(sent.elapsed());
+                    records += body["records"].as_array().map_or(0, Vec::len);
+                    cursor = body["next_cursor"].as_str().map(str::to_owned);
+                }
+                (latencies, records)
+            }));
+        }
+        let mut latencies = Vec::new();
+        let mut records = 0;
+        for client in clients {
+            let (mut client_latencies, client_records) = client.await?;
+            latencies.append(&mut client_latencies);
+            records += client_records;
+        }
+        let elapsed = started.elapsed().as_secs_f64();
+        latencies.sort();
+        let percentile = |p: f64| {
+            latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)]
+                .as_secs_f64()
+                * 1000.0
+        };
+        println!(
+            "{backend:<9} {page:>5}  {CLIENTS:>7}  {:>8}  {:>9.0}  {:>7.1}  {:>7.1}",
+            latencies.len(),
+            records as f64 / elapsed,
+            percentile(0.50),
+            percentile(0.99),
+        );
+    }
+    shutdown.cancel();
+    serving.await??;
+    Ok(())
+}
