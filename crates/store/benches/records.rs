@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use aws_lc_rs::digest;
 use snowgate_store::{
     ActionFilter, AnyStore, ConnectionPk, Cursor, ModelKey, NewConnection, NewIntegration,
-    NewRecord, RecordQuery, RunId, SaveBatch, SecretJson, Store, StoreConfig, connect,
+    NewRecord, NewSync, RecordQuery, SaveBatch, SecretJson, Store, StoreConfig, connect,
 };
 
 const BATCH: usize = 1_000;
@@ -109,8 +109,18 @@ async fn save_all(
     connection: ConnectionPk,
     model: &ModelKey,
     rows: usize,
-    run: i64,
 ) -> anyhow::Result<Duration> {
+    let sync = store
+        .ensure_sync(&NewSync {
+            connection,
+            name: "columns".into(),
+            variant: "base".into(),
+            frequency_secs: 3600,
+            paused: false,
+            next_run_at: None,
+        })
+        .await?;
+    let run = store.start_run(sync.id, false).await?.id;
     let mut elapsed = Duration::ZERO;
     for start in (0..rows).step_by(BATCH) {
         let batch: Vec<_> = (start..(start + BATCH).min(rows))
@@ -122,7 +132,7 @@ async fn save_all(
                 connection,
                 model,
                 records: &batch,
-                run: RunId(run),
+                run,
                 checkpoint: None,
             })
             .await?;
@@ -158,13 +168,13 @@ async fn bench(backend: &str, store: AnyStore, rows: usize) -> anyhow::Result<()
     let model = ModelKey::new("Column", None);
     let rate = |count: usize, elapsed: Duration| count as f64 / elapsed.as_secs_f64();
 
-    let elapsed = save_all(&store, connection, &model, rows, 1).await?;
+    let elapsed = save_all(&store, connection, &model, rows).await?;
     println!(
         "{backend}: save {rows} new records: {:.1} s, {:.0} rows/s",
         elapsed.as_secs_f64(),
         rate(rows, elapsed)
     );
-    let elapsed = save_all(&store, connection, &model, rows, 2).await?;
+    let elapsed = save_all(&store, connection, &model, rows).await?;
     println!(
         "{backend}: re-save {rows} unchanged records: {:.1} s, {:.0} rows/s",
         elapsed.as_secs_f64(),

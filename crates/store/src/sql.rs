@@ -284,6 +284,20 @@ macro_rules! sql_store {
                 Ok(deleted)
             }
 
+            /// Locks a run that must still be running (the fence against a worker whose lease
+            /// was taken over: once a new run of the sync started, the old one's writes fail).
+            async fn lock_running_run(conn: &mut DbConnection, run: RunId) -> Result<()> {
+                let mut query = QueryBuilder::<$Db>::new("SELECT status FROM runs WHERE id = ");
+                query.push_bind(run).push(Self::FOR_UPDATE);
+                let status: Option<String> =
+                    query.build_query_scalar().fetch_optional(&mut *conn).await?;
+                match status.as_deref() {
+                    Some("running") => Ok(()),
+                    Some(_) => Err(StoreError::LeaseLost { what: "run", id: run.0 }),
+                    None => Err(StoreError::NotFound { what: "run", key: run.to_string() }),
+                }
+            }
+
             async fn advance_model(
                 conn: &mut DbConnection,
                 model_id: i64,
@@ -1158,6 +1172,7 @@ macro_rules! sql_store {
             async fn finish_run(&self, finish: &FinishRun) -> Result<Run> {
                 let at = now();
                 let mut tx = self.begin_write().await?;
+                Self::lock_running_run(&mut tx, finish.run).await?;
                 let Some((sync_id, connection, name, variant, generation)):
                     Option<(i64, i64, String, String, Option<i64>)> = sqlx::query_as(
                     "SELECT s.id, s.connection, s.name, s.variant, s.tracking_generation \
@@ -1286,6 +1301,7 @@ macro_rules! sql_store {
                 let at = now();
                 let generation = batch.run.0;
                 let mut tx = self.begin_batch().await?;
+                Self::lock_running_run(&mut tx, batch.run).await?;
                 let (model_id, mut last_seq) =
                     Self::lock_model(&mut tx, batch.connection, batch.model, true)
                         .await?

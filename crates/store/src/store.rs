@@ -239,7 +239,9 @@ store_api! {
     fn count_unseen(&self, connection: ConnectionPk, model: &ModelKey, generation: RunId) -> u64;
     /// Finishes a run in one transaction: deletes unseen records (successful runs only), writes
     /// status and counts, updates the sync (checkpoint, tracking marker, schedule), sets or clears
-    /// the connection's sync error and enqueues the webhooks.
+    /// the connection's sync error and enqueues the webhooks. Fails with
+    /// [`crate::StoreError::LeaseLost`] once the run is no longer running (a newer run of the sync
+    /// started because this worker's lease expired), and then changes nothing.
     fn finish_run(&self, finish: &FinishRun) -> Run;
     /// A run by id.
     fn run(&self, id: RunId) -> Option<Run>;
@@ -250,7 +252,8 @@ store_api! {
 
     /// Saves a batch in one transaction with the checkpoint: new or undeleted records are added,
     /// changed ones updated (both take new sequence numbers and `last_modified_at`), unchanged
-    /// ones are only marked seen in the run.
+    /// ones are only marked seen in the run. The run must still be running, else
+    /// [`crate::StoreError::LeaseLost`] and nothing is written.
     fn save_records(&self, batch: SaveBatch<'_>) -> SaveCounts;
     /// Soft-deletes records by id (payload kept). Returns how many were live.
     fn delete_records(&self, connection: ConnectionPk, model: &ModelKey, ids: &[String]) -> u64;

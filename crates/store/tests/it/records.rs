@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde_json::json;
 use snowgate_store::{
-    ActionFilter, AnyStore, ConnectionPk, Cursor, ModelKey, NewRecord, RecordAction, RecordQuery,
-    RunId, SaveBatch, SaveCounts, Store, StoreError,
+    ActionFilter, AnyStore, ConnectionPk, Cursor, ModelKey, NewRecord, NewSync, RecordAction,
+    RecordQuery, RunId, SaveBatch, SaveCounts, Store, StoreError,
 };
 
 use crate::support::{Ctx, connection, record, store_tests};
@@ -19,11 +19,26 @@ store_tests!(
     cursor_never_skips_or_repeats_under_concurrent_writers,
 );
 
+/// Starts a run of the connection's sync `name` (created if needed).
+async fn start(store: &AnyStore, connection: ConnectionPk, name: &str) -> anyhow::Result<RunId> {
+    let sync = store
+        .ensure_sync(&NewSync {
+            connection,
+            name: name.into(),
+            variant: "base".into(),
+            frequency_secs: 3600,
+            paused: false,
+            next_run_at: None,
+        })
+        .await?;
+    Ok(store.start_run(sync.id, false).await?.id)
+}
+
 async fn save(
     store: &AnyStore,
     connection: ConnectionPk,
     model: &ModelKey,
-    run: i64,
+    run: RunId,
     records: &[NewRecord],
 ) -> anyhow::Result<SaveCounts> {
     Ok(store
@@ -31,7 +46,7 @@ async fn save(
             connection,
             model,
             records,
-            run: RunId(run),
+            run,
             checkpoint: None,
         })
         .await?)
@@ -68,7 +83,7 @@ async fn save_classifies_changes(ctx: Ctx) -> anyhow::Result<()> {
         store,
         c.id,
         &model,
-        1,
+        start(store, c.id, "s").await?,
         &[
             record("a", json!({"id": "a", "v": 1})),
             record("b\0", json!({"id": "b", "v": 1})),
@@ -109,7 +124,7 @@ async fn save_classifies_changes(ctx: Ctx) -> anyhow::Result<()> {
         store,
         c.id,
         &model,
-        2,
+        start(store, c.id, "s").await?,
         &[
             record("a", json!({"id": "a", "v": 2})),
             record("b", json!({"id": "b", "v": 9})),
@@ -143,8 +158,10 @@ async fn save_classifies_changes(ctx: Ctx) -> anyhow::Result<()> {
         ["a", "b", "c"]
     );
     assert_eq!(
-        ctx.raw_count("SELECT COUNT(*) FROM records WHERE seen_generation = 2")
-            .await?,
+        ctx.raw_count(
+            "SELECT COUNT(*) FROM records WHERE seen_generation = (SELECT MAX(id) FROM runs)"
+        )
+        .await?,
         3,
         "all seen in run 2"
     );
@@ -159,7 +176,7 @@ async fn deletes_and_undeletes(ctx: Ctx) -> anyhow::Result<()> {
         store,
         c.id,
         &model,
-        1,
+        start(store, c.id, "s").await?,
         &[
             record("a", json!({"id": "a"})),
             record("b", json!({"id": "b"})),
@@ -187,7 +204,14 @@ async fn deletes_and_undeletes(ctx: Ctx) -> anyhow::Result<()> {
     );
     assert_eq!(store.record_counts(c.id).await?[0].live, 1);
 
-    let counts = save(store, c.id, &model, 2, &[record("a", json!({"id": "a"}))]).await?;
+    let counts = save(
+        store,
+        c.id,
+        &model,
+        start(store, c.id, "s").await?,
+        &[record("a", json!({"id": "a"}))],
+    )
+    .await?;
     assert_eq!(counts.added, 1, "an undelete counts as added");
     let a = page(store, c.id, &model, None, 10)
         .await?
@@ -219,12 +243,12 @@ async fn listing_filters_and_cursors(ctx: Ctx) -> anyhow::Result<()> {
     let batch: Vec<_> = (0..25)
         .map(|i| record(&format!("r{i:02}"), json!({"id": i})))
         .collect();
-    save(store, c.id, &model, 1, &batch).await?;
+    save(store, c.id, &model, start(store, c.id, "s").await?, &batch).await?;
     save(
         store,
         c.id,
         &model,
-        2,
+        start(store, c.id, "s").await?,
         &[record("r03", json!({"id": 3, "changed": true}))],
     )
     .await?;
@@ -363,8 +387,15 @@ async fn prune_clear_and_counts(ctx: Ctx) -> anyhow::Result<()> {
     let batch: Vec<_> = (0..10)
         .map(|i| record(&format!("t{i}"), json!({"id": i})))
         .collect();
-    save(store, c.id, &tables, 1, &batch).await?;
-    save(store, c.id, &views, 1, &batch[..3]).await?;
+    save(store, c.id, &tables, start(store, c.id, "s").await?, &batch).await?;
+    save(
+        store,
+        c.id,
+        &views,
+        start(store, c.id, "s").await?,
+        &batch[..3],
+    )
+    .await?;
     let all = page(store, c.id, &tables, None, 100).await?.records;
     let until = all[5].cursor;
 
@@ -402,7 +433,14 @@ async fn prune_clear_and_counts(ctx: Ctx) -> anyhow::Result<()> {
             .records
             .is_empty()
     );
-    save(store, c.id, &tables, 2, &batch[..1]).await?;
+    save(
+        store,
+        c.id,
+        &tables,
+        start(store, c.id, "s").await?,
+        &batch[..1],
+    )
+    .await?;
     let fresh = page(store, c.id, &tables, None, 100).await?.records;
     assert_eq!(
         fresh[0].last_action,
@@ -431,6 +469,7 @@ async fn cursor_never_skips_or_repeats_under_concurrent_writers(ctx: Ctx) -> any
         .map(|writer| {
             let (store, model) = (store.clone(), model.clone());
             tokio::spawn(async move {
+                let run = start(&store, c.id, &format!("writer-{writer}")).await?;
                 for round in 0..40 {
                     let batch: Vec<_> = (0..20)
                         .map(|i| {
@@ -438,7 +477,7 @@ async fn cursor_never_skips_or_repeats_under_concurrent_writers(ctx: Ctx) -> any
                             record(&id, json!({"id": id, "round": round}))
                         })
                         .collect();
-                    save(&store, c.id, &model, round + 1, &batch).await?;
+                    save(&store, c.id, &model, run, &batch).await?;
                     if round % 5 == 4 {
                         store
                             .delete_records(c.id, &model, &[format!("w{writer}-{round}")])

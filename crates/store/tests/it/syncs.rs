@@ -10,7 +10,12 @@ use snowgate_store::{
 
 use crate::support::{Ctx, at, connection, record, store_tests};
 
-store_tests!(sync_state_and_schedule, runs_history, finish_run_is_atomic);
+store_tests!(
+    sync_state_and_schedule,
+    runs_history,
+    finish_run_is_atomic,
+    a_superseded_run_cannot_write
+);
 
 fn new_sync(connection: snowgate_store::ConnectionPk, name: &str, paused: bool) -> NewSync {
     NewSync {
@@ -265,5 +270,74 @@ async fn finish_run_is_atomic(ctx: Ctx) -> anyhow::Result<()> {
             .is_empty()
     );
     assert_eq!(store.record_counts(c.id).await?[0].live, 2);
+    Ok(())
+}
+
+/// A worker whose lease expired keeps running until its next heartbeat; meanwhile another
+/// worker started a new run of the sync. The old run's batches and finish must fail and change
+/// nothing.
+async fn a_superseded_run_cannot_write(ctx: Ctx) -> anyhow::Result<()> {
+    let store = &ctx.store;
+    let c = connection(store, "c1").await?;
+    let sync = store.ensure_sync(&new_sync(c.id, "tables", false)).await?;
+    let model = ModelKey::new("Table", None);
+    let old = store.start_run(sync.id, false).await?;
+    let new = store.start_run(sync.id, false).await?;
+    let batch = records(&["a"], 1);
+    let stale = store
+        .save_records(SaveBatch {
+            connection: c.id,
+            model: &model,
+            records: &batch,
+            run: old.id,
+            checkpoint: Some((sync.id, &json!({"stale": true}))),
+        })
+        .await;
+    assert!(matches!(
+        stale,
+        Err(snowgate_store::StoreError::LeaseLost { what: "run", .. })
+    ));
+    let finish = |run| FinishRun {
+        run,
+        status: RunStatus::Success,
+        delete_unseen: vec![model.clone()],
+        counts: BTreeMap::new(),
+        error: None,
+        snowflake_calls: 0,
+        next_run_at: None,
+        clear_checkpoint: true,
+        sync_error: SyncErrorUpdate::Clear,
+        webhooks: Vec::new(),
+    };
+    assert!(matches!(
+        store.finish_run(&finish(old.id)).await,
+        Err(snowgate_store::StoreError::LeaseLost { .. })
+    ));
+    assert_eq!(store.run(old.id).await?.unwrap().status, RunStatus::Failed);
+    assert!(
+        store.record_counts(c.id).await?.is_empty(),
+        "nothing written"
+    );
+    assert_eq!(store.sync(sync.id).await?.unwrap().checkpoint, None);
+    store
+        .save_records(SaveBatch {
+            connection: c.id,
+            model: &model,
+            records: &batch,
+            run: new.id,
+            checkpoint: None,
+        })
+        .await?;
+    assert_eq!(
+        store.finish_run(&finish(new.id)).await?.status,
+        RunStatus::Success
+    );
+    assert!(
+        matches!(
+            store.finish_run(&finish(new.id)).await,
+            Err(snowgate_store::StoreError::LeaseLost { .. })
+        ),
+        "a run finishes once"
+    );
     Ok(())
 }
