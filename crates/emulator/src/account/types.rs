@@ -411,8 +411,10 @@ pub fn encode(value: ValueRef<'_>, ty: &SfType, out: &mut String) -> bool {
             }
         }
         ValueRef::Blob(b) => {
+            const HEX: &[u8; 16] = b"0123456789ABCDEF";
             for byte in b {
-                let _ = write!(out, "{byte:02X}");
+                out.push(char::from(HEX[usize::from(byte >> 4)]));
+                out.push(char::from(HEX[usize::from(byte & 15)]));
             }
         }
     }
@@ -422,23 +424,41 @@ pub fn encode(value: ValueRef<'_>, ty: &SfType, out: &mut String) -> bool {
 fn encode_integer(i: i64, ty: &SfType, out: &mut String) {
     match ty.kind {
         Kind::Fixed if ty.scale > 0 => {
-            let _ = write!(out, "{i}.{}", "0".repeat(ty.scale as usize));
+            push_integer(i, out);
+            out.push('.');
+            out.extend(std::iter::repeat_n('0', ty.scale as usize));
         }
-        Kind::Real => {
-            let _ = write!(out, "{}", i as f64);
-        }
+        Kind::Real => real_text(i as f64, out),
         Kind::Boolean => out.push_str(if i != 0 { "true" } else { "false" }),
         Kind::Time | Kind::TimestampNtz | Kind::TimestampLtz => seconds(i, ty.scale, out),
         Kind::TimestampTz => {
             seconds(i, ty.scale, out);
             out.push_str(" 1440");
         }
-        Kind::Variant | Kind::Object | Kind::Array => {
-            let _ = write!(out, "{i}");
-        }
-        _ => {
-            let _ = write!(out, "{i}");
-        }
+        _ => push_integer(i, out),
+    }
+}
+
+/// Appends `i` in decimal; the hot path of every result, so without `fmt`.
+fn push_integer(i: i64, out: &mut String) {
+    if i < 0 {
+        out.push('-');
+    }
+    push_digits(i.unsigned_abs(), 1, out);
+}
+
+/// Appends `n` in decimal with at least `width` digits (zero-padded).
+fn push_digits(mut n: u64, width: usize, out: &mut String) {
+    let mut buffer = [b'0'; 20];
+    let mut start = buffer.len();
+    while n > 0 {
+        start -= 1;
+        buffer[start] = b'0' + (n % 10) as u8;
+        n /= 10;
+    }
+    start = start.min(buffer.len().saturating_sub(width.clamp(1, 20)));
+    if let Ok(digits) = std::str::from_utf8(&buffer[start..]) {
+        out.push_str(digits);
     }
 }
 
@@ -481,22 +501,19 @@ fn seconds(nanos: i64, scale: u32, out: &mut String) {
 /// Writes `units / 10^unit_digits` as a decimal with exactly `scale` fraction digits (truncated).
 fn scaled(units: u64, negative: bool, unit_digits: u32, scale: u32, out: &mut String) {
     let divisor = 10u64.pow(unit_digits);
-    let whole = units / divisor;
-    let fraction = units % divisor;
     if negative && units != 0 {
         out.push('-');
     }
-    let _ = write!(out, "{whole}");
+    push_digits(units / divisor, 1, out);
     if scale > 0 {
-        let digits = fraction / 10u64.pow(unit_digits.saturating_sub(scale));
-        let _ = write!(
+        out.push('.');
+        let kept = scale.min(unit_digits);
+        push_digits(
+            (units % divisor) / 10u64.pow(unit_digits - kept),
+            kept as usize,
             out,
-            ".{digits:0width$}",
-            width = scale.min(unit_digits) as usize
         );
-        for _ in unit_digits..scale {
-            out.push('0');
-        }
+        out.extend(std::iter::repeat_n('0', (scale - kept) as usize));
     }
 }
 
@@ -869,6 +886,24 @@ mod tests {
         assert_eq!(out, "-1.50");
         encode(ValueRef::Real(-0.001), &SfType::fixed(10, 2), &mut out);
         assert_eq!(out, "0.00");
+        encode(ValueRef::Integer(-7), &SfType::fixed(38, 0), &mut out);
+        assert_eq!(out, "-7");
+        encode(ValueRef::Integer(0), &SfType::fixed(38, 0), &mut out);
+        assert_eq!(out, "0");
+        encode(ValueRef::Integer(i64::MIN), &SfType::fixed(38, 0), &mut out);
+        assert_eq!(out, "-9223372036854775808");
+        encode(
+            ValueRef::Integer(45_296_000_000_000),
+            &SfType::scaled(Kind::Time, 3),
+            &mut out,
+        );
+        assert_eq!(out, "45296.000");
+        encode(
+            ValueRef::Blob(&[0xde, 0xad, 0x0f]),
+            &SfType::new(Kind::Binary),
+            &mut out,
+        );
+        assert_eq!(out, "DEAD0F");
         encode(ValueRef::Real(1e20), &SfType::fixed(38, 1), &mut out);
         assert_eq!(out, "100000000000000000000.0");
     }
