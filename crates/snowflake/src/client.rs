@@ -337,6 +337,7 @@ impl Client {
             body: Some(body),
             resend_flag: true,
             always_resend: resend,
+            size_hint: 0,
         };
         self.send(&request).await?.into_submitted()
     }
@@ -355,10 +356,20 @@ impl Client {
         statement_handle: &str,
         index: usize,
     ) -> Result<StatementResponse, Error> {
-        let request = Request::get(
+        self.fetch_partition(statement_handle, index, 0).await
+    }
+
+    async fn fetch_partition(
+        &self,
+        statement_handle: &str,
+        index: usize,
+        size_hint: usize,
+    ) -> Result<StatementResponse, Error> {
+        let mut request = Request::get(
             statement_path(statement_handle)?,
             vec![("partition", index.to_string())],
         );
+        request.size_hint = size_hint;
         self.send(&request).await?.parse()
     }
 
@@ -371,6 +382,7 @@ impl Client {
             body: Some(Json::Object(serde_json::Map::new())),
             resend_flag: false,
             always_resend: false,
+            size_hint: 0,
         };
         self.send(&request).await?.parse()
     }
@@ -431,13 +443,15 @@ impl Client {
         }
     }
 
-    /// The rows of partition `index` (the streaming path of [`ResultSet`]).
+    /// The rows of partition `index` (the streaming path of [`ResultSet`]); `size_hint` is the
+    /// expected body size, to read it into a buffer of the right size at once.
     pub(crate) async fn partition_rows(
         &self,
         statement_handle: &str,
         index: usize,
+        size_hint: usize,
     ) -> Result<RowData, Error> {
-        self.partition(statement_handle, index)
+        self.fetch_partition(statement_handle, index, size_hint)
             .await?
             .data
             .ok_or_else(|| Error::Protocol(format!("partition {index} came without data")))
@@ -588,7 +602,7 @@ impl Client {
         let mut response = builder.send().await.map_err(Failure::Network)?;
         let status = response.status();
         let headers = std::mem::take(response.headers_mut());
-        let body = read_body(response, inner.max_body_bytes).await?;
+        let body = read_body(response, inner.max_body_bytes, request.size_hint).await?;
         let body = gunzip_if_needed(&headers, body, inner.max_body_bytes)?;
         tracing::debug!(
             method = %request.method,
@@ -708,6 +722,8 @@ struct Request {
     resend_flag: bool,
     /// Even the first attempt carries `retry=true` (a caller-chosen request id).
     always_resend: bool,
+    /// The expected size of the answer's body, 0 if unknown.
+    size_hint: usize,
 }
 
 impl Request {
@@ -719,6 +735,7 @@ impl Request {
             body: None,
             resend_flag: false,
             always_resend: false,
+            size_hint: 0,
         }
     }
 }
@@ -731,18 +748,21 @@ struct Answer {
 }
 
 impl Answer {
-    fn parse(&self) -> Result<StatementResponse, Error> {
-        serde_json::from_slice(&self.body).map_err(|error| {
+    fn parse(self) -> Result<StatementResponse, Error> {
+        let status = self.status.as_u16();
+        let text = String::from_utf8(self.body)
+            .map_err(|_| Error::Protocol(format!("the HTTP {status} answer is not UTF-8")))?;
+        StatementResponse::from_body(text).map_err(|error| {
             Error::Protocol(format!(
-                "the HTTP {} answer is not a SQL API body ({error})",
-                self.status.as_u16()
+                "the HTTP {status} answer is not a SQL API body ({error})"
             ))
         })
     }
 
     fn into_submitted(self) -> Result<Submitted, Error> {
+        let running = self.status == StatusCode::ACCEPTED;
         let response = self.parse()?;
-        Ok(if self.status == StatusCode::ACCEPTED {
+        Ok(if running {
             Submitted::Running(response)
         } else {
             Submitted::Finished(response)
@@ -850,14 +870,22 @@ fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     (date.with_timezone(&Utc) - Utc::now()).to_std().ok()
 }
 
-async fn read_body(mut response: reqwest::Response, limit: usize) -> Result<Vec<u8>, Failure> {
-    let expected = response.content_length().unwrap_or(0).min(limit as u64) as usize;
-    let mut body = Vec::with_capacity(expected);
+async fn read_body(
+    mut response: reqwest::Response,
+    limit: usize,
+    size_hint: usize,
+) -> Result<Vec<u8>, Failure> {
+    let length = usize::try_from(response.content_length().unwrap_or(0)).unwrap_or(limit);
+    let mut body = Vec::with_capacity(length.max(size_hint).min(limit));
     while let Some(chunk) = response.chunk().await.map_err(Failure::Network)? {
         if body.len() + chunk.len() > limit {
             return Err(too_large(limit));
         }
         body.extend_from_slice(&chunk);
+    }
+    // Partition bodies are kept as long as their rows: do not keep a doubled buffer too.
+    if body.capacity() > body.len() + body.len() / 2 {
+        body.shrink_to_fit();
     }
     Ok(body)
 }

@@ -14,7 +14,10 @@ use serde::{
 };
 use serde_json::{Map, Value as Json};
 
-use crate::{result::RowData, value::ColumnType};
+use crate::{
+    result::{RowData, RowsSeed, Source},
+    value::ColumnType,
+};
 
 /// A body of the SQL API's statements endpoints.
 #[derive(Clone, Debug, Default, Serialize)]
@@ -60,6 +63,21 @@ pub struct StatementResponse {
 }
 
 impl StatementResponse {
+    /// Parses a response body. The body is kept as the storage of the rows' cells, which are
+    /// borrowed from it rather than copied.
+    pub fn from_body(body: String) -> serde_json::Result<Self> {
+        RowData::parse_body(
+            body,
+            |text, source| {
+                let mut deserializer = serde_json::Deserializer::from_str(text);
+                let response = (&mut deserializer).deserialize_map(ResponseVisitor(source))?;
+                deserializer.end()?;
+                Ok(response)
+            },
+            |response| response.data.as_mut(),
+        )
+    }
+
     /// The code of a statement still running.
     pub const RUNNING: &'static str = "333334";
     /// The code of a successful statement.
@@ -184,13 +202,13 @@ pub struct Stats {
 // included, as generic JSON, defeating the compact row buffer.
 impl<'de> Deserialize<'de> for StatementResponse {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_map(ResponseVisitor)
+        deserializer.deserialize_map(ResponseVisitor(&Source::default()))
     }
 }
 
-struct ResponseVisitor;
+struct ResponseVisitor<'a>(&'a Source);
 
-impl<'de> Visitor<'de> for ResponseVisitor {
+impl<'de> Visitor<'de> for ResponseVisitor<'_> {
     type Value = StatementResponse;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -210,7 +228,7 @@ impl<'de> Visitor<'de> for ResponseVisitor {
                 "requestId" => response.request_id = map.next_value()?,
                 "createdOn" => response.created_on = map.next_value()?,
                 "resultSetMetaData" => response.result_set_meta_data = map.next_value()?,
-                "data" => response.data = map.next_value()?,
+                "data" => response.data = map.next_value_seed(RowsSeed(self.0))?,
                 "stats" => response.stats = map.next_value()?,
                 _ => {
                     response.extra.insert(key, map.next_value()?);

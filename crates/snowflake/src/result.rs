@@ -1,9 +1,10 @@
 //! Results: columns, partitions of rows in one compact buffer, rows read by index or name, and
 //! the [`ResultSet`] that streams partitions.
 //!
-//! A partition's cells live in one `String` with a span per cell ([`RowData`]), filled straight
-//! from the JSON parser: no allocation per cell, and a row is a view into it. Raw cell strings are
-//! exactly the jsonv2 strings Snowflake sent; typed values decode on demand.
+//! A partition's cells are spans of the response body they came in ([`RowData`]): the JSON
+//! parser borrows each string from the body, so a cell costs eight bytes and no copy; only
+//! strings with escapes are unescaped into a side buffer. A row is a view into that. Raw cell
+//! strings are exactly the jsonv2 strings Snowflake sent; typed values decode on demand.
 //!
 //! A [`ResultSet`] holds partition 0 (from the first response) and fetches the others on demand,
 //! at most `prefetch` ahead in parallel, yielding them in order. Memory is bounded by
@@ -28,7 +29,8 @@ use crate::{
     value::{self, ColumnType, DecodeError, Value},
 };
 
-/// A cell's place in [`RowData::text`]; `start == u32::MAX` marks NULL.
+/// A cell's place: a byte range of the body, or of the side buffer when `start` has [`OWN`]
+/// set; `start == u32::MAX` marks NULL.
 #[derive(Clone, Copy)]
 struct Span {
     start: u32,
@@ -39,12 +41,17 @@ const NULL: Span = Span {
     start: u32::MAX,
     end: u32::MAX,
 };
+/// Marks a span of the side buffer.
+const OWN: u32 = 1 << 31;
 
-/// The rows of one partition, as one text buffer and a span per cell. Deserialises from and
+/// The rows of one partition: spans of the body they were parsed from. Deserialises from and
 /// serialises to the SQL API's `data` (`[["1", null, …], …]`).
 #[derive(Clone, Default)]
 pub struct RowData {
-    text: String,
+    /// The body the rows were parsed from, when parsed by [`RowData::parse_body`].
+    source: Arc<String>,
+    /// Cells not borrowed from `source`: unescaped strings, or all of them otherwise.
+    own: String,
     cells: Vec<Span>,
     width: usize,
     rows: usize,
@@ -56,7 +63,7 @@ impl fmt::Debug for RowData {
         f.debug_struct("RowData")
             .field("rows", &self.rows)
             .field("width", &self.width)
-            .field("bytes", &self.text.len())
+            .field("bytes", &(self.source.len() + self.own.len()))
             .finish()
     }
 }
@@ -82,11 +89,12 @@ impl RowData {
         if row >= self.rows || column >= self.width {
             return None;
         }
-        self.span_text(self.cells[row * self.width + column])
-    }
-
-    fn span_text(&self, span: Span) -> Option<&str> {
-        (span.start != u32::MAX).then(|| &self.text[span.start as usize..span.end as usize])
+        let Span { start, end } = self.cells[row * self.width + column];
+        match start {
+            u32::MAX => None,
+            _ if start & OWN != 0 => Some(&self.own[(start & !OWN) as usize..end as usize]),
+            _ => Some(&self.source[start as usize..end as usize]),
+        }
     }
 
     /// Removes the first row (the SHOW pager drops a repeated boundary row this way).
@@ -97,15 +105,66 @@ impl RowData {
         }
     }
 
+    /// Parses `data` from a whole response body with `parse`, keeping the body as the storage
+    /// of the cells instead of copying them.
+    pub(crate) fn parse_body<T>(
+        body: String,
+        parse: impl FnOnce(&str, &Source) -> serde_json::Result<T>,
+        data: impl FnOnce(&mut T) -> Option<&mut RowData>,
+    ) -> serde_json::Result<T> {
+        let start = body.as_ptr() as usize;
+        let source = Source(Some(start..start + body.len()));
+        let mut parsed = parse(&body, &source)?;
+        if let Some(rows) = data(&mut parsed) {
+            rows.source = Arc::new(body);
+        }
+        Ok(parsed)
+    }
+}
+
+/// Where the text being parsed lives in memory, so that borrowed strings can be kept as spans.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Source(Option<std::ops::Range<usize>>);
+
+/// A [`RowData`] being filled.
+struct Builder<'a> {
+    data: RowData,
+    source: &'a Source,
+}
+
+impl Builder<'_> {
     fn push_cell(&mut self, text: Option<&str>) -> Result<(), &'static str> {
+        const TOO_LARGE: &str = "a partition above 2 GiB";
         let Some(text) = text else {
-            self.cells.push(NULL);
+            self.data.cells.push(NULL);
             return Ok(());
         };
-        let start = u32::try_from(self.text.len()).map_err(|_| "a partition above 4 GiB")?;
-        self.text.push_str(text);
-        let end = u32::try_from(self.text.len()).map_err(|_| "a partition above 4 GiB")?;
-        self.cells.push(Span { start, end });
+        let address = text.as_ptr() as usize;
+        let borrowed = self
+            .source
+            .0
+            .as_ref()
+            .filter(|range| range.start <= address && address + text.len() <= range.end);
+        let (start, end) = match borrowed {
+            Some(range) => {
+                let start = address - range.start;
+                (start, start + text.len())
+            }
+            None => {
+                let start = self.data.own.len();
+                self.data.own.push_str(text);
+                (start, self.data.own.len())
+            }
+        };
+        let end = u32::try_from(end)
+            .ok()
+            .filter(|end| *end < OWN)
+            .ok_or(TOO_LARGE)?;
+        let flag = if borrowed.is_some() { 0 } else { OWN };
+        self.data.cells.push(Span {
+            start: start as u32 | flag,
+            end,
+        });
         Ok(())
     }
 }
@@ -133,13 +192,44 @@ impl Serialize for RowData {
 
 impl<'de> Deserialize<'de> for RowData {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_seq(RowsVisitor)
+        deserializer.deserialize_seq(RowsVisitor(&Source::default()))
     }
 }
 
-struct RowsVisitor;
+/// Reads `data` (or `null`), keeping strings borrowed from the [`Source`] as spans.
+pub(crate) struct RowsSeed<'a>(pub(crate) &'a Source);
 
-impl<'de> Visitor<'de> for RowsVisitor {
+impl<'de> DeserializeSeed<'de> for RowsSeed<'_> {
+    type Value = Option<RowData>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_option(self)
+    }
+}
+
+impl<'de> Visitor<'de> for RowsSeed<'_> {
+    type Value = Option<RowData>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an array of rows or null")
+    }
+
+    fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_seq(RowsVisitor(self.0)).map(Some)
+    }
+}
+
+struct RowsVisitor<'a>(&'a Source);
+
+impl<'de> Visitor<'de> for RowsVisitor<'_> {
     type Value = RowData;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -147,16 +237,19 @@ impl<'de> Visitor<'de> for RowsVisitor {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut rows: A) -> Result<RowData, A::Error> {
-        let mut data = RowData::default();
-        while rows.next_element_seed(RowSeed(&mut data))?.is_some() {}
-        Ok(data)
+        let mut builder = Builder {
+            data: RowData::default(),
+            source: self.0,
+        };
+        while rows.next_element_seed(RowSeed(&mut builder))?.is_some() {}
+        Ok(builder.data)
     }
 }
 
-/// Reads one row into the buffer.
-struct RowSeed<'a>(&'a mut RowData);
+/// Reads one row into the builder.
+struct RowSeed<'a, 'b>(&'a mut Builder<'b>);
 
-impl<'de> DeserializeSeed<'de> for RowSeed<'_> {
+impl<'de> DeserializeSeed<'de> for RowSeed<'_, '_> {
     type Value = ();
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
@@ -164,7 +257,7 @@ impl<'de> DeserializeSeed<'de> for RowSeed<'_> {
     }
 }
 
-impl<'de> Visitor<'de> for RowSeed<'_> {
+impl<'de> Visitor<'de> for RowSeed<'_, '_> {
     type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -172,9 +265,10 @@ impl<'de> Visitor<'de> for RowSeed<'_> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut cells: A) -> Result<(), A::Error> {
-        let data = self.0;
-        let before = data.cells.len();
-        while cells.next_element_seed(CellSeed(&mut *data))?.is_some() {}
+        let builder = self.0;
+        let before = builder.data.cells.len();
+        while cells.next_element_seed(CellSeed(&mut *builder))?.is_some() {}
+        let data = &mut builder.data;
         let width = data.cells.len() - before;
         if data.rows == 0 {
             data.width = width;
@@ -189,10 +283,10 @@ impl<'de> Visitor<'de> for RowSeed<'_> {
     }
 }
 
-/// Reads one cell (a string or null) into the buffer.
-struct CellSeed<'a>(&'a mut RowData);
+/// Reads one cell (a string or null) into the builder.
+struct CellSeed<'a, 'b>(&'a mut Builder<'b>);
 
-impl<'de> DeserializeSeed<'de> for CellSeed<'_> {
+impl<'de> DeserializeSeed<'de> for CellSeed<'_, '_> {
     type Value = ();
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
@@ -200,7 +294,7 @@ impl<'de> DeserializeSeed<'de> for CellSeed<'_> {
     }
 }
 
-impl<'de> Visitor<'de> for CellSeed<'_> {
+impl<'de> Visitor<'de> for CellSeed<'_, '_> {
     type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -456,9 +550,17 @@ impl ResultSet {
         let columns = Arc::new(Columns::new(metadata.row_type.clone()));
         let first = response.data.take().unwrap_or_default();
         let handle = response.statement_handle.clone().unwrap_or_default();
-        let count = metadata.partition_info.len();
+        // Bodies run a little above the rows' compact size Snowflake announces.
+        let size_hints = metadata
+            .partition_info
+            .iter()
+            .map(|partition| {
+                let rows = partition.uncompressed_size.unwrap_or(0) as usize;
+                rows + rows / 10 + 1024
+            })
+            .collect();
         Ok(Self {
-            rest: partition_stream(client.clone(), handle, count, prefetch),
+            rest: partition_stream(client.clone(), handle, size_hints, prefetch),
             response,
             columns,
             first: Some(first),
@@ -563,21 +665,23 @@ impl ResultSet {
     }
 }
 
-/// Partitions 1…count−1, each fetched and parsed in its own task, at most `prefetch` ahead of
-/// the consumer, yielded in order. Dropping the stream aborts the fetches in flight.
+/// Partitions 1… (one per size hint after the first), each fetched and parsed in its own task,
+/// at most `prefetch` ahead of the consumer, yielded in order. Dropping the stream aborts the
+/// fetches in flight.
 fn partition_stream(
     client: Client,
     handle: String,
-    count: usize,
+    size_hints: Vec<usize>,
     prefetch: usize,
 ) -> PartitionStream {
-    let fetches = stream::iter(1..count).map(move |index| {
-        let client = client.clone();
-        let handle = handle.clone();
-        AbortOnDropHandle::new(tokio::spawn(async move {
-            client.partition_rows(&handle, index).await
-        }))
-    });
+    let fetches =
+        stream::iter(size_hints.into_iter().enumerate().skip(1)).map(move |(index, size_hint)| {
+            let client = client.clone();
+            let handle = handle.clone();
+            AbortOnDropHandle::new(tokio::spawn(async move {
+                client.partition_rows(&handle, index, size_hint).await
+            }))
+        });
     Box::pin(fetches.buffered(prefetch.max(1)).map(|joined| {
         joined.unwrap_or_else(|error| {
             Err(Error::Protocol(format!(
@@ -610,6 +714,28 @@ mod tests {
         assert_eq!(
             serde_json::from_str::<serde_json::Value>(&back).unwrap(),
             serde_json::json!([["1", "a\"b\\c\n", null], ["2", "", null], ["3", "hé😀", ""]])
+        );
+    }
+
+    #[test]
+    fn cells_of_a_parsed_body_are_borrowed_not_copied() {
+        let body = r#"{"code":"090001","data":[["plain","esc\"aped",null],["h\u00e9","",null]]}"#;
+        let response = StatementResponse::from_body(body.to_owned()).unwrap();
+        let data = response.data.unwrap();
+        assert_eq!(data.cell(0, 0), Some("plain"));
+        assert_eq!(data.cell(0, 1), Some("esc\"aped"));
+        assert_eq!(data.cell(0, 2), None);
+        assert_eq!(data.cell(1, 0), Some("hé"));
+        assert_eq!(data.cell(1, 1), Some(""));
+        assert_eq!(
+            data.own, "esc\"apedhé",
+            "only strings with escapes are copied"
+        );
+        assert_eq!(data.source.as_str(), body);
+        let generic: RowData = serde_json::from_str(r#"[["plain"]]"#).unwrap();
+        assert_eq!(
+            (generic.cell(0, 0), generic.own.as_str()),
+            (Some("plain"), "plain")
         );
     }
 
