@@ -1443,3 +1443,74 @@ fn create_table_as_select_copies_columns_and_rows() {
         (Some(11), Some(2), "CHEAP")
     );
 }
+
+#[test]
+fn timestamp_tz_keeps_offsets_and_compares_instants() {
+    let (account, mut session) = shop();
+    ok(
+        &account,
+        &mut session,
+        "CREATE TABLE EVENTS (ID INT, AT TIMESTAMP_TZ(3))",
+    );
+    let bound: Bindings = [(
+        "1".to_owned(),
+        binding("TIMESTAMP_TZ", Some("1616173619000000000 960")),
+    )]
+    .into_iter()
+    .collect();
+    run_bound(
+        &account,
+        &mut session,
+        "INSERT INTO EVENTS VALUES (1, ?)",
+        &bound,
+    )
+    .unwrap();
+    ok(
+        &account,
+        &mut session,
+        "INSERT INTO EVENTS VALUES (2, '2021-03-19 09:06:59.000 -08:00'), (3, '2021-03-19 17:06:59.5 Z')",
+    );
+    let rows = ok(
+        &account,
+        &mut session,
+        "SELECT ID, AT FROM EVENTS ORDER BY AT, ID",
+    );
+    assert_eq!(rows.columns[1].kind, "timestamp_tz");
+    assert_eq!(
+        cells(&rows),
+        vec![
+            vec![Some("1"), Some("1616173619.000 960")],
+            vec![Some("2"), Some("1616173619.000 960")],
+            vec![Some("3"), Some("1616173619.500 1440")],
+        ]
+    );
+    let rows = ok(
+        &account,
+        &mut session,
+        "SELECT COUNT(*) FROM EVENTS WHERE AT = '2021-03-19 17:06:59 +00:00'",
+    );
+    assert_eq!(
+        cells(&rows),
+        vec![vec![Some("2")]],
+        "equal instants compare equal across offsets"
+    );
+    let rows = ok(
+        &account,
+        &mut session,
+        "SELECT AT::TIMESTAMP_NTZ, AT::DATE FROM EVENTS WHERE ID = 2",
+    );
+    assert_eq!(
+        cells(&rows),
+        vec![vec![Some("1616144819.000000000"), Some("18705")]],
+        "NTZ and DATE keep the local wall clock"
+    );
+    let rows = ok(
+        &account,
+        &mut session,
+        "SELECT TO_VARCHAR(AT) FROM EVENTS WHERE ID = 2",
+    );
+    assert_eq!(
+        cells(&rows),
+        vec![vec![Some("2021-03-19 09:06:59.000 -0800")]]
+    );
+}

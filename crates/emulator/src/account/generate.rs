@@ -29,7 +29,7 @@ use super::{
         Database, Grant, ObjectKind, Role, Schema, Table, TableColumn, User, View, qualified,
     },
     storage::{Storage, sql_error},
-    types::{Kind, SfType},
+    types::{Kind, SfType, tz_text},
 };
 use crate::exec::SqlError;
 
@@ -410,6 +410,10 @@ fn query_value(rng: &mut fastrand::Rng, i: usize, column: &TableColumn) -> Value
     }
 }
 
+fn random_instant(rng: &mut fastrand::Rng) -> i64 {
+    rng.i64(1_500_000_000..1_800_000_000) * 1_000_000_000 + rng.i64(0..1_000_000_000)
+}
+
 fn random_value(rng: &mut fastrand::Rng, i: usize, ty: &SfType) -> Value {
     if ty.nullable && rng.u8(..20) == 0 {
         return Value::Null;
@@ -424,9 +428,8 @@ fn random_value(rng: &mut fastrand::Rng, i: usize, ty: &SfType) -> Value {
         Kind::Real => Value::Real(rng.f64() * 1000.0),
         Kind::Boolean => Value::Integer(i64::from(rng.bool())),
         Kind::Date => Value::Integer(rng.i64(18_000..21_000)),
-        Kind::TimestampNtz | Kind::TimestampLtz | Kind::TimestampTz => Value::Integer(
-            rng.i64(1_500_000_000..1_800_000_000) * 1_000_000_000 + rng.i64(0..1_000_000_000),
-        ),
+        Kind::TimestampNtz | Kind::TimestampLtz => Value::Integer(random_instant(rng)),
+        Kind::TimestampTz => Value::Text(tz_text(random_instant(rng), 0)),
         _ => Value::Text(format!(
             "{} {}",
             WORDS[rng.usize(..WORDS.len())],

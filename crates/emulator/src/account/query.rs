@@ -1529,7 +1529,7 @@ impl<'a> Compiler<'a> {
         let r = self.coerce_to(r, &l_ty);
         let r_ty = r.ty.clone();
         let l = self.coerce_to(l, &r_ty);
-        Ok((l, r))
+        Ok((instant(l), instant(r)))
     }
 
     /// Casts `value` to `target`'s kind when Snowflake would convert implicitly (text against
@@ -2264,6 +2264,18 @@ impl<'a> Compiler<'a> {
             table,
             identity_step: None,
         })
+    }
+}
+
+/// A TIMESTAMP_TZ compared as its instant (its stored text also carries the offset).
+fn instant(value: Typed) -> Typed {
+    if value.ty.kind == Kind::TimestampTz {
+        Typed {
+            sql: format!("sf_instant({})", value.sql),
+            ..value
+        }
+    } else {
+        value
     }
 }
 

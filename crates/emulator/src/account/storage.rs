@@ -14,7 +14,7 @@ use rusqlite::{Connection, OpenFlags, functions::FunctionFlags, types::ValueRef}
 
 use super::{
     catalog::Table,
-    types::{SfType, convert, store},
+    types::{SfType, convert, store, tz_parts},
 };
 use crate::exec::{CancelFlag, SqlError};
 
@@ -109,6 +109,20 @@ impl Storage {
             )
             .map_err(internal)?;
         }
+        // TIMESTAMP_TZ values compare by instant, whatever their offsets.
+        conn.create_scalar_function(
+            "sf_instant",
+            1,
+            FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+            |ctx| match ctx.get_raw(0) {
+                ValueRef::Text(t) => Ok(std::str::from_utf8(t)
+                    .ok()
+                    .and_then(tz_parts)
+                    .map_or(rusqlite::types::Value::Null, |(nanos, _)| nanos.into())),
+                _ => ctx.get::<rusqlite::types::Value>(0),
+            },
+        )
+        .map_err(internal)?;
         // Snowflake fails on division by zero where SQLite answers NULL.
         conn.create_scalar_function(
             "sf_divisor",

@@ -96,7 +96,7 @@ impl Kind {
         match self {
             Kind::Fixed if scale == 0 => "INTEGER",
             Kind::Fixed | Kind::Real => "REAL",
-            Kind::Text | Kind::Variant | Kind::Object | Kind::Array => "TEXT",
+            Kind::Text | Kind::Variant | Kind::Object | Kind::Array | Kind::TimestampTz => "TEXT",
             Kind::Binary => "BLOB",
             _ => "INTEGER",
         }
@@ -403,6 +403,14 @@ pub fn encode(value: ValueRef<'_>, ty: &SfType, out: &mut String) -> bool {
             let text = String::from_utf8_lossy(t);
             match ty.kind {
                 Kind::Variant | Kind::Object | Kind::Array => out.push_str(&pretty_json(&text)),
+                Kind::TimestampTz => match tz_parts(&text) {
+                    Some((nanos, offset)) => {
+                        seconds(nanos, ty.scale, out);
+                        out.push(' ');
+                        push_integer(i64::from(offset) + 1440, out);
+                    }
+                    None => out.push_str(&text),
+                },
                 Kind::Boolean => out.push_str(match text.as_ref() {
                     "1" | "true" | "TRUE" => "true",
                     _ => "false",
@@ -594,6 +602,14 @@ pub fn convert(value: ValueRef<'_>, from: &SfType, to: &SfType) -> Result<Value,
             }
         },
         Kind::Date => match (value, from.kind) {
+            (ValueRef::Text(t), Kind::TimestampTz) => {
+                let (nanos, offset) = tz_parts(&String::from_utf8_lossy(t)).unwrap_or_default();
+                Value::Integer(
+                    nanos
+                        .saturating_add(i64::from(offset) * 60 * NANOS_PER_SECOND)
+                        .div_euclid(NANOS_PER_DAY),
+                )
+            }
             (ValueRef::Integer(i), k) if k.is_timestamp() => {
                 Value::Integer(i.div_euclid(NANOS_PER_DAY))
             }
@@ -621,7 +637,31 @@ pub fn convert(value: ValueRef<'_>, from: &SfType, to: &SfType) -> Result<Value,
                 Value::Integer(truncate(nanos, to.scale))
             }
         },
-        Kind::TimestampNtz | Kind::TimestampLtz | Kind::TimestampTz => match (value, from.kind) {
+        Kind::TimestampTz => {
+            let (nanos, offset) = match (value, from.kind) {
+                (ValueRef::Integer(i), k) if k.is_timestamp() => (i, 0),
+                (ValueRef::Integer(i), Kind::Date) => (i.saturating_mul(NANOS_PER_DAY), 0),
+                (ValueRef::Integer(i), Kind::Fixed) => (i.saturating_mul(NANOS_PER_SECOND), 0),
+                _ => {
+                    let t = text();
+                    tz_parts(&t)
+                        .or_else(|| parse_timestamp_offset(&t))
+                        .ok_or_else(|| not_recognized("Timestamp", &t))?
+                }
+            };
+            Value::Text(tz_text(truncate(nanos, to.scale), offset))
+        }
+        Kind::TimestampNtz | Kind::TimestampLtz => match (value, from.kind) {
+            (ValueRef::Text(t), Kind::TimestampTz) => {
+                let (nanos, offset) = tz_parts(&String::from_utf8_lossy(t)).unwrap_or_default();
+                // NTZ keeps the wall clock of the offset; LTZ the instant.
+                let shift = if to.kind == Kind::TimestampNtz {
+                    i64::from(offset) * 60 * NANOS_PER_SECOND
+                } else {
+                    0
+                };
+                Value::Integer(truncate(nanos.saturating_add(shift), to.scale))
+            }
             (ValueRef::Integer(i), k) if k.is_timestamp() => Value::Integer(truncate(i, to.scale)),
             (ValueRef::Integer(i), Kind::Date) => Value::Integer(i.saturating_mul(NANOS_PER_DAY)),
             (ValueRef::Integer(i), Kind::Fixed) => {
@@ -716,6 +756,18 @@ fn truncate(nanos: i64, scale: u32) -> i64 {
 pub fn value_text(value: ValueRef<'_>, ty: &SfType) -> String {
     match (value, ty.kind) {
         (ValueRef::Null, _) => String::new(),
+        (ValueRef::Text(t), Kind::TimestampTz) => {
+            let text = String::from_utf8_lossy(t);
+            match tz_parts(&text).and_then(|(nanos, offset)| {
+                Some(
+                    DateTime::from_timestamp_nanos(nanos)
+                        .with_timezone(&chrono::FixedOffset::east_opt(offset * 60)?),
+                )
+            }) {
+                Some(local) => local.format("%Y-%m-%d %H:%M:%S%.3f %z").to_string(),
+                None => text.into_owned(),
+            }
+        }
         (ValueRef::Integer(i), Kind::Boolean) => (i != 0).to_string(),
         (ValueRef::Integer(i), Kind::Date) => {
             NaiveDate::from_num_days_from_ce_opt(i32::try_from(i + 719_163).unwrap_or(0))
@@ -743,32 +795,65 @@ pub fn value_text(value: ValueRef<'_>, ty: &SfType) -> String {
 /// Parses the timestamp forms Snowflake accepts by default: `2026-06-04`, `2026-06-04 10:00:00[.123]`,
 /// the `T` form, an optional `Z` or `±HH:MM` offset (converted to UTC). Answers nanoseconds.
 pub fn parse_timestamp(text: &str) -> Option<i64> {
-    let t = text.trim();
-    if let Ok(dt) = DateTime::parse_from_rfc3339(t) {
-        return dt.timestamp_nanos_opt();
+    parse_timestamp_offset(text).map(|(nanos, _)| nanos)
+}
+
+/// [`parse_timestamp`] that also answers the offset written in the text, in minutes (0 without).
+fn parse_timestamp_offset(text: &str) -> Option<(i64, i32)> {
+    let trimmed = text.trim();
+    let zulu = trimmed
+        .strip_suffix('Z')
+        .map(|rest| format!("{} +00:00", rest.trim_end()));
+    let t = zulu.as_deref().unwrap_or(trimmed);
+    let with_offset = DateTime::parse_from_rfc3339(t).ok().or_else(|| {
+        [
+            "%Y-%m-%d %H:%M:%S%.f %:z",
+            "%Y-%m-%d %H:%M:%S%.f%:z",
+            "%Y-%m-%d %H:%M:%S%.f %z",
+            "%Y-%m-%dT%H:%M:%S%.f %:z",
+        ]
+        .iter()
+        .find_map(|format| DateTime::parse_from_str(t, format).ok())
+    });
+    if let Some(dt) = with_offset {
+        return Some((
+            dt.timestamp_nanos_opt()?,
+            dt.offset().local_minus_utc() / 60,
+        ));
     }
-    for format in [
-        "%Y-%m-%d %H:%M:%S%.f %:z",
-        "%Y-%m-%d %H:%M:%S%.f%:z",
-        "%Y-%m-%d %H:%M:%S%.f %z",
-    ] {
-        if let Ok(dt) = DateTime::parse_from_str(t, format) {
-            return dt.timestamp_nanos_opt();
-        }
-    }
-    for format in [
+    let naive = [
         "%Y-%m-%d %H:%M:%S%.f",
         "%Y-%m-%dT%H:%M:%S%.f",
         "%Y-%m-%d %H:%M",
         "%Y-%m-%dT%H:%M",
-    ] {
-        if let Ok(dt) = NaiveDateTime::parse_from_str(t, format) {
-            return dt.and_utc().timestamp_nanos_opt();
-        }
-    }
-    NaiveDate::parse_from_str(t, "%Y-%m-%d")
-        .ok()
-        .and_then(|d| d.and_time(NaiveTime::MIN).and_utc().timestamp_nanos_opt())
+    ]
+    .iter()
+    .find_map(|format| NaiveDateTime::parse_from_str(t, format).ok())
+    .or_else(|| {
+        NaiveDate::parse_from_str(t, "%Y-%m-%d")
+            .ok()
+            .map(|d| d.and_time(NaiveTime::MIN))
+    })?;
+    Some((naive.and_utc().timestamp_nanos_opt()?, 0))
+}
+
+/// Offsets a bias so that the text of any instant sorts like the instant.
+const TZ_BIAS: i128 = 1 << 63;
+
+/// How a `TIMESTAMP_TZ` is stored: the biased instant in 20 digits, then the offset in minutes
+/// (`+0420`); text order is time order, and the offset survives for the jsonv2 encoding.
+pub fn tz_text(nanos: i64, offset_minutes: i32) -> String {
+    format!(
+        "{:020}{offset_minutes:+05}",
+        (i128::from(nanos) + TZ_BIAS) as u64
+    )
+}
+
+/// The instant (nanoseconds) and offset (minutes) of a stored `TIMESTAMP_TZ`.
+pub fn tz_parts(text: &str) -> Option<(i64, i32)> {
+    let biased: u64 = text.get(..20)?.parse().ok()?;
+    let offset: i32 = text.get(20..)?.parse().ok()?;
+    Some(((i128::from(biased) - TZ_BIAS) as i64, offset))
 }
 
 fn decode_hex(text: &str) -> Option<Vec<u8>> {
@@ -843,8 +928,10 @@ pub fn binding_value(kind: &str, value: Option<&str>) -> Result<(Value, SfType),
         },
         Kind::Date => Value::Integer(int(v)?.div_euclid(86_400_000)),
         Kind::TimestampTz => {
-            let nanos = v.split_whitespace().next().ok_or_else(bad)?;
-            Value::Integer(int(nanos)?)
+            let mut parts = v.split_whitespace();
+            let nanos = int(parts.next().ok_or_else(bad)?)?;
+            let offset = parts.next().map_or(Ok(1440), int)? - 1440;
+            Value::Text(tz_text(nanos, i32::try_from(offset).map_err(|_| bad())?))
         }
         Kind::Binary => Value::Blob(decode_hex(v).ok_or_else(bad)?),
         _ => Value::Integer(int(v)?),
@@ -873,6 +960,55 @@ mod tests {
         assert_eq!(show_time(1_780_573_702_603), "1780573702.603");
         assert!(encode(ValueRef::Integer(-1_500_000_000), &ty, &mut out));
         assert_eq!(out, "-1.500000000");
+    }
+
+    #[test]
+    fn timestamp_tz_keeps_its_offset_and_sorts_by_instant() {
+        let (stored, ty) = binding_value("TIMESTAMP_TZ", Some("1616173619000000000 960")).unwrap();
+        let Value::Text(text) = &stored else {
+            panic!("{stored:?}")
+        };
+        let mut out = String::new();
+        assert!(encode(ValueRef::Text(text.as_bytes()), &ty, &mut out));
+        assert_eq!(out, "1616173619.000000000 960");
+        let earlier = tz_text(-5, 600);
+        assert!(earlier < tz_text(3, -600) && tz_text(3, -600) < tz_text(4, 0));
+        let converted = convert(
+            ValueRef::Text(b"2026-06-04 11:49:04.065 +07:00"),
+            &SfType::new(Kind::Text),
+            &ty,
+        )
+        .unwrap();
+        let Value::Text(converted) = converted else {
+            panic!()
+        };
+        encode(ValueRef::Text(converted.as_bytes()), &ty, &mut out);
+        assert_eq!(out, "1780548544.065000000 1860");
+        let ntz = convert(
+            ValueRef::Text(converted.as_bytes()),
+            &ty,
+            &SfType::new(Kind::TimestampNtz),
+        )
+        .unwrap();
+        assert_eq!(
+            ntz,
+            Value::Integer(1_780_573_744_065_000_000),
+            "NTZ keeps the wall clock"
+        );
+    }
+
+    #[test]
+    fn timestamps_parse_in_snowflakes_default_forms() {
+        let at = Some(1_780_548_544_065_000_000);
+        assert_eq!(parse_timestamp("2026-06-04 04:49:04.065"), at);
+        assert_eq!(parse_timestamp("2026-06-04T04:49:04.065Z"), at);
+        assert_eq!(parse_timestamp("2026-06-04 04:49:04.065 Z"), at);
+        assert_eq!(parse_timestamp("2026-06-04T11:49:04.065+07:00"), at);
+        assert_eq!(
+            parse_timestamp("2026-06-04"),
+            Some(1_780_531_200_000_000_000)
+        );
+        assert_eq!(parse_timestamp("June 4"), None);
     }
 
     #[test]
