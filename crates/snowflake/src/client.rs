@@ -727,7 +727,9 @@ struct Request {
 }
 
 impl Request {
-    fn get(path: String, query: Vec<(&'static str, String)>) -> Self {
+    /// A GET with a fresh request id (kept by its resends) and `query`.
+    fn get(path: String, mut query: Vec<(&'static str, String)>) -> Self {
+        query.insert(0, ("requestId", Uuid::new_v4().to_string()));
         Self {
             method: Method::GET,
             path,

@@ -87,6 +87,7 @@ async fn a_202_is_polled_until_the_result_is_ready() {
     assert_eq!(requests[0].query("async"), Some("true"));
     for poll in &requests[1..] {
         assert_eq!(poll.method, "GET");
+        Uuid::parse_str(poll.query("requestId").unwrap()).unwrap();
         assert_eq!(poll.path, format!("/api/v2/statements/{HANDLE}"));
         assert!(poll.claims.is_ok());
     }
@@ -389,6 +390,18 @@ async fn a_caller_chosen_request_id_is_sent_as_a_resend() {
     let sent = &server.requests()[0];
     assert_eq!(sent.query("requestId"), Some(id.to_string().as_str()));
     assert_eq!(sent.query("retry"), Some("true"));
+}
+
+#[test]
+fn clients_and_results_move_between_tasks() {
+    fn shared<T: Send + Sync>() {}
+    fn movable<T: Send>() {}
+    shared::<snowgate_snowflake::Client>();
+    shared::<snowgate_snowflake::PrivateKey>();
+    shared::<snowgate_snowflake::TokenSource>();
+    shared::<snowgate_snowflake::Partition>();
+    movable::<snowgate_snowflake::ResultSet>();
+    movable::<snowgate_snowflake::ShowPages>();
 }
 
 #[tokio::test]
