@@ -878,19 +878,8 @@ impl<'a> Compiler<'a> {
                 }
                 let (sql, columns) = self.query(subquery, outer)?;
                 let sql_alias = self.alias();
-                let mut relation = Relation {
-                    name: alias.as_ref().map(|a| ident(&a.name)).unwrap_or_default(),
-                    columns: columns
-                        .into_iter()
-                        .enumerate()
-                        .map(|(i, c)| RelationColumn {
-                            name: c.name,
-                            sql: format!("{sql_alias}.c{i}"),
-                            ty: c.ty,
-                            origin: c.origin,
-                        })
-                        .collect(),
-                };
+                let name = alias.as_ref().map(|a| ident(&a.name)).unwrap_or_default();
+                let mut relation = output_relation(name, columns, &sql_alias);
                 if let Some(a) = alias {
                     for (column, alias_column) in relation.columns.iter_mut().zip(&a.columns) {
                         column.name = ident(&alias_column.name);
@@ -913,22 +902,7 @@ impl<'a> Compiler<'a> {
             && let Some((_, cte_name, columns)) =
                 self.ctes.iter().rev().find(|(n, _, _)| n == name).cloned()
         {
-            {
-                let relation = Relation {
-                    name: name.clone(),
-                    columns: columns
-                        .into_iter()
-                        .enumerate()
-                        .map(|(i, c)| RelationColumn {
-                            name: c.name,
-                            sql: format!("{sql_alias}.c{i}"),
-                            ty: c.ty,
-                            origin: c.origin,
-                        })
-                        .collect(),
-                };
-                return Ok((cte_name, relation));
-            }
+            return Ok((cte_name, output_relation(name.clone(), columns, sql_alias)));
         }
         let (db, schema, name) = self.object_path(parts)?;
         let full = format!("{db}.{schema}.{name}");
@@ -1024,19 +998,13 @@ impl<'a> Compiler<'a> {
                 schema: schema.clone(),
                 table: name.clone(),
             };
-            let relation = Relation {
-                name: name.clone(),
-                columns: columns
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, c)| RelationColumn {
-                        name: column_names.get(i).cloned().unwrap_or(c.name),
-                        sql: format!("{sql_alias}.c{i}"),
-                        ty: c.ty,
-                        origin: Some(origin.clone()),
-                    })
-                    .collect(),
-            };
+            let mut relation = output_relation(name.clone(), columns, sql_alias);
+            for (i, column) in relation.columns.iter_mut().enumerate() {
+                if let Some(declared) = column_names.get(i) {
+                    column.name = declared.clone();
+                }
+                column.origin = Some(origin.clone());
+            }
             return Ok((format!("({sql})"), relation));
         }
         Err(not_found("Object", &full))
@@ -2264,6 +2232,23 @@ impl<'a> Compiler<'a> {
             table,
             identity_step: None,
         })
+    }
+}
+
+/// A relation over a compiled query's columns, read as `<alias>.c<i>`.
+fn output_relation(name: String, columns: Vec<Output>, sql_alias: &str) -> Relation {
+    Relation {
+        name,
+        columns: columns
+            .into_iter()
+            .enumerate()
+            .map(|(i, c)| RelationColumn {
+                name: c.name,
+                sql: format!("{sql_alias}.c{i}"),
+                ty: c.ty,
+                origin: c.origin,
+            })
+            .collect(),
     }
 }
 
