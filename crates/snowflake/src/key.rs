@@ -124,6 +124,12 @@ pub enum KeyError {
         /// The modulus size.
         bits: usize,
     },
+    /// A key size that cannot be generated.
+    #[error("cannot generate an RSA key of {bits} bits: choose 2048, 3072, 4096 or 8192")]
+    UnsupportedSize {
+        /// The size asked for.
+        bits: usize,
+    },
     /// The text is not a recognisable key.
     #[error(
         "this is not a private key ({reason}): paste the whole key file, from -----BEGIN PRIVATE \
@@ -215,11 +221,7 @@ impl PrivateKey {
             4096 => KeySize::Rsa4096,
             8192 => KeySize::Rsa8192,
             _ if bits < MIN_BITS => return Err(KeyError::TooSmall { bits }),
-            _ => {
-                return Err(KeyError::Malformed {
-                    reason: format!("{bits} is not a supported size; use 2048, 3072, 4096 or 8192"),
-                });
-            }
+            _ => return Err(KeyError::UnsupportedSize { bits }),
         };
         let key_pair = RsaKeyPair::generate(size).map_err(|_| KeyError::Crypto {
             operation: "generate an RSA key",
@@ -316,12 +318,12 @@ impl PrivateKey {
             return Self::from_private_key_info(&info);
         }
         if let Some(scheme) = encryption_scheme(der) {
-            let passphrase = passphrase.ok_or(KeyError::PassphraseRequired)?;
             let encrypted = EncryptedPrivateKeyInfoRef::from_der(der).map_err(|_| {
                 KeyError::UnsupportedEncryption {
                     scheme: describe_scheme(&scheme),
                 }
             })?;
+            let passphrase = passphrase.ok_or(KeyError::PassphraseRequired)?;
             let decrypted = encrypted
                 .decrypt(passphrase.expose_secret().as_bytes())
                 .map_err(|error| match error {
@@ -758,7 +760,7 @@ mod tests {
         ));
         assert!(matches!(
             PrivateKey::generate(2500),
-            Err(KeyError::Malformed { .. })
+            Err(KeyError::UnsupportedSize { bits: 2500 })
         ));
     }
 
@@ -786,6 +788,11 @@ mod tests {
     #[test]
     fn old_and_unsupported_encryptions_say_how_to_convert() {
         let pkcs12_pbe = encrypted(&["-v1", "PBE-SHA1-3DES"]);
+        let without_passphrase = PrivateKey::from_pem(&pkcs12_pbe, None).unwrap_err();
+        assert!(
+            matches!(without_passphrase, KeyError::UnsupportedEncryption { .. }),
+            "said before asking for a passphrase"
+        );
         let error = load(&pkcs12_pbe).unwrap_err();
         assert!(
             matches!(error, KeyError::UnsupportedEncryption { .. }),
