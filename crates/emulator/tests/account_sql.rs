@@ -1071,7 +1071,11 @@ fn errors_have_snowflakes_codes_and_messages() {
         error.message,
         "SQL compilation error:\nObject 'SHOP.SALES.NOPE' does not exist or not authorized."
     );
-    let error = run(&account, &mut session, "SELECT NOPE FROM ITEMS").unwrap_err();
+    let error = run(&account, &mut session, "SELECT NAME,\n  NOPE FROM ITEMS").unwrap_err();
+    assert_eq!(
+        error.message,
+        "SQL compilation error: error line 2 at position 2\ninvalid identifier 'NOPE'"
+    );
     assert_eq!(
         (error.code.as_str(), error.sql_state.as_str()),
         ("000904", "42000")

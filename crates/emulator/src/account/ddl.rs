@@ -1553,7 +1553,7 @@ fn set_comment(
                 }
             })?;
             if !found {
-                return Err(invalid_identifier(&column));
+                return Err(invalid_identifier(&column, (1, 0)));
             }
         }
         "USER" => {
@@ -1586,11 +1586,13 @@ fn set_comment(
 }
 
 /// `invalid identifier 'X'` (000904).
-pub fn invalid_identifier(name: &str) -> SqlError {
+pub fn invalid_identifier(name: &str, (line, position): (u64, u64)) -> SqlError {
     SqlError::new(
         "000904",
         "42000",
-        format!("SQL compilation error: error line 1 at position 0\ninvalid identifier '{name}'"),
+        format!(
+            "SQL compilation error: error line {line} at position {position}\ninvalid identifier '{name}'"
+        ),
     )
 }
 

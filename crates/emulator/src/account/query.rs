@@ -656,7 +656,7 @@ impl<'a> Compiler<'a> {
                     let relation = relations
                         .iter()
                         .find(|r| r.name == qualifier)
-                        .ok_or_else(|| invalid_identifier(&parts.join(".")))?;
+                        .ok_or_else(|| invalid_identifier(&parts.join("."), (1, 0)))?;
                     push_relation(relation, &mut items, &mut columns);
                 }
                 SelectItem::UnnamedExpr(expr) => {
@@ -824,9 +824,9 @@ impl<'a> Compiler<'a> {
                     for name in names {
                         let column = object_parts(name)?.pop().unwrap_or_default();
                         let left = find_column(&relations[..left_count], &column)
-                            .ok_or_else(|| invalid_identifier(&column))?;
+                            .ok_or_else(|| invalid_identifier(&column, (1, 0)))?;
                         let right = find_column(&relations[left_count..], &column)
-                            .ok_or_else(|| invalid_identifier(&column))?;
+                            .ok_or_else(|| invalid_identifier(&column, (1, 0)))?;
                         terms.push(format!("{} = {}", left.sql, right.sql));
                     }
                     format!(" ON {}", terms.join(" AND "))
@@ -1035,13 +1035,13 @@ impl<'a> Compiler<'a> {
                 {
                     return Ok(function);
                 }
-                self.column(&[], &name, scopes, aliases)?
+                self.column(&[], &name, position(i), scopes, aliases)?
             }
             Expr::CompoundIdentifier(parts) => {
                 let names: Vec<String> = parts.iter().map(ident).collect();
                 let (column, qualifier) =
                     names.split_last().expect("compound identifiers have parts");
-                self.column(qualifier, column, scopes, aliases)?
+                self.column(qualifier, column, position(&parts[0]), scopes, aliases)?
             }
             Expr::Value(v) => self.value(&v.value)?,
             Expr::Nested(inner) => {
@@ -1297,6 +1297,7 @@ impl<'a> Compiler<'a> {
         &mut self,
         qualifier: &[String],
         name: &str,
+        at: (u64, u64),
         scopes: &[Vec<Relation>],
         aliases: &[(String, Typed)],
     ) -> Result<Typed, SqlError> {
@@ -1334,7 +1335,7 @@ impl<'a> Compiler<'a> {
         {
             return Ok(typed.clone());
         }
-        Err(invalid_identifier(&display))
+        Err(invalid_identifier(&display, at))
     }
 
     fn predicate(
@@ -2024,7 +2025,7 @@ impl<'a> Compiler<'a> {
                     .columns
                     .iter()
                     .position(|c| c.name == column)
-                    .ok_or_else(|| invalid_identifier(&column))?;
+                    .ok_or_else(|| invalid_identifier(&column, (1, 0)))?;
                 targets.push(index);
             }
             targets
@@ -2176,7 +2177,7 @@ impl<'a> Compiler<'a> {
                 .columns
                 .iter()
                 .position(|c| c.name == column)
-                .ok_or_else(|| invalid_identifier(&column))?;
+                .ok_or_else(|| invalid_identifier(&column, (1, 0)))?;
             let typed = self.expr(&assignment.value, &scopes, &[])?;
             let typed = self.store_as(typed, &table.columns[index].ty);
             sets.push(format!("c{index} = {}", typed.sql));
@@ -2339,6 +2340,14 @@ fn order_term(term: &str, options: &ast::OrderByOptions) -> String {
         "{term} {} NULLS {}",
         if descending { "DESC" } else { "ASC" },
         if nulls_first { "FIRST" } else { "LAST" }
+    )
+}
+
+/// Where an identifier starts, as Snowflake's messages give it: line (from 1), position (from 0).
+fn position(i: &Ident) -> (u64, u64) {
+    (
+        i.span.start.line.max(1),
+        i.span.start.column.saturating_sub(1),
     )
 }
 
