@@ -1518,3 +1518,125 @@ fn timestamp_tz_keeps_offsets_and_compares_instants() {
         vec![vec![Some("2021-03-19 09:06:59.000 -0800")]]
     );
 }
+
+#[test]
+fn alter_table_adds_drops_and_renames_columns_and_tables() {
+    let (account, mut session) = shop();
+    ok(
+        &account,
+        &mut session,
+        "INSERT INTO ITEMS (NAME, PRICE) VALUES ('a', 1), ('b', 2)",
+    );
+    ok(
+        &account,
+        &mut session,
+        "ALTER TABLE ITEMS ADD COLUMN COLOR VARCHAR(10) DEFAULT 'red'",
+    );
+    ok(
+        &account,
+        &mut session,
+        "ALTER TABLE ITEMS DROP COLUMN RATIO, AT_TIME",
+    );
+    ok(
+        &account,
+        &mut session,
+        "ALTER TABLE ITEMS RENAME COLUMN PRICE TO COST",
+    );
+    ok(
+        &account,
+        &mut session,
+        "INSERT INTO ITEMS (NAME, COST, COLOR) VALUES ('c', 3, 'blue')",
+    );
+    let rows = ok(
+        &account,
+        &mut session,
+        "SELECT NAME, COST, COLOR FROM ITEMS ORDER BY NAME",
+    );
+    assert_eq!(
+        cells(&rows),
+        vec![
+            vec![Some("a"), Some("1.00"), Some("red")],
+            vec![Some("b"), Some("2.00"), Some("red")],
+            vec![Some("c"), Some("3.00"), Some("blue")],
+        ],
+        "existing rows get the default, new ones their value"
+    );
+    let columns = ok(&account, &mut session, "SHOW COLUMNS IN TABLE ITEMS");
+    let names: Vec<&str> = columns
+        .rows
+        .iter()
+        .map(|r| r[2].as_deref().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "ID",
+            "NAME",
+            "COST",
+            "ACTIVE",
+            "DAY",
+            "UPDATED_AT",
+            "SEEN_AT",
+            "PAYLOAD",
+            "RAW",
+            "CATEGORY",
+            "COLOR"
+        ]
+    );
+    assert_eq!(
+        run(&account, &mut session, "SELECT RATIO FROM ITEMS")
+            .unwrap_err()
+            .code,
+        "000904"
+    );
+    assert_eq!(
+        run(
+            &account,
+            &mut session,
+            "ALTER TABLE ITEMS ADD COLUMN NAME INT"
+        )
+        .unwrap_err()
+        .code,
+        "002025"
+    );
+    assert_eq!(
+        run(
+            &account,
+            &mut session,
+            "ALTER TABLE ITEMS ADD COLUMN MUST INT NOT NULL"
+        )
+        .unwrap_err()
+        .code,
+        "001425"
+    );
+    ok(
+        &account,
+        &mut session,
+        "ALTER TABLE ITEMS RENAME TO PRODUCTS",
+    );
+    assert_eq!(
+        cells(&ok(&account, &mut session, "SELECT COUNT(*) FROM PRODUCTS")),
+        vec![vec![Some("3")]]
+    );
+    assert_eq!(
+        run(&account, &mut session, "SELECT * FROM ITEMS")
+            .unwrap_err()
+            .code,
+        "002003"
+    );
+    ok(
+        &account,
+        &mut session,
+        "ALTER TABLE PRODUCTS ADD COLUMN RATIO FLOAT",
+    );
+    let rows = ok(
+        &account,
+        &mut session,
+        "SELECT RATIO FROM PRODUCTS WHERE NAME = 'a'",
+    );
+    assert_eq!(
+        cells(&rows),
+        vec![vec![None]],
+        "a re-added name is a new, empty column"
+    );
+}

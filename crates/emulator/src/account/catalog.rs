@@ -103,6 +103,8 @@ pub struct Table {
     pub rows: AtomicI64,
     /// Next value of the identity column, if the table has one.
     pub identity_next: AtomicI64,
+    /// The SQLite column a new column will get (dropped columns keep theirs).
+    pub next_slot: usize,
 }
 
 impl Table {
@@ -111,9 +113,12 @@ impl Table {
         name: String,
         owner: String,
         comment: String,
-        columns: Vec<TableColumn>,
+        mut columns: Vec<TableColumn>,
         created_on: i64,
     ) -> Self {
+        for (slot, column) in columns.iter_mut().enumerate() {
+            column.slot = slot;
+        }
         let identity_next = columns
             .iter()
             .find_map(|c| c.identity.map(|(start, _)| start))
@@ -126,10 +131,30 @@ impl Table {
             comment,
             kind: "TABLE".into(),
             change_tracking: false,
-            columns,
             stored: AtomicBool::new(false),
             rows: AtomicI64::new(0),
+            next_slot: columns.len(),
+            columns,
             identity_next: AtomicI64::new(identity_next),
+        }
+    }
+
+    /// A copy to change and put in the catalog in place of this one (running queries keep
+    /// theirs); rows, identity and SQLite columns carry over.
+    pub fn copy(&self) -> Table {
+        Table {
+            id: self.id,
+            name: self.name.clone(),
+            created_on: self.created_on,
+            owner: self.owner.clone(),
+            comment: self.comment.clone(),
+            kind: self.kind.clone(),
+            change_tracking: self.change_tracking,
+            columns: self.columns.clone(),
+            stored: AtomicBool::new(self.stored.load(Ordering::Acquire)),
+            rows: AtomicI64::new(self.row_count()),
+            identity_next: AtomicI64::new(self.identity_next.load(Ordering::Acquire)),
+            next_slot: self.next_slot,
         }
     }
 
@@ -152,6 +177,8 @@ pub struct TableColumn {
     /// `(start, increment)` of an IDENTITY/AUTOINCREMENT column.
     pub identity: Option<(i64, i64)>,
     pub comment: String,
+    /// The SQLite column `c<slot>` that stores it (set by [`Table::new`]).
+    pub slot: usize,
 }
 
 #[derive(Debug, Clone)]

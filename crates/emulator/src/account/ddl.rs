@@ -575,18 +575,9 @@ fn create_table(
             (columns, table_properties(c)?)
         }
     };
-    if columns
-        .iter()
-        .map(|c| &c.name)
-        .collect::<std::collections::HashSet<_>>()
-        .len()
-        != columns.len()
-    {
-        return Err(SqlError::new(
-            "002025",
-            "42S21",
-            "SQL compilation error:\nduplicate column name",
-        ));
+    let mut seen = std::collections::HashSet::new();
+    if let Some(duplicate) = columns.iter().find(|c| !seen.insert(&c.name)) {
+        return Err(duplicate_column(&duplicate.name));
     }
     let mut catalog = account.write();
     let vis = catalog.visibility(&session.role);
@@ -737,6 +728,7 @@ fn column_definition(c: &mut Cursor) -> Result<TableColumn, SqlError> {
         default,
         identity,
         comment,
+        slot: 0,
     })
 }
 
@@ -1369,6 +1361,7 @@ fn alter(account: &Account, session: &mut Session, c: &mut Cursor) -> Result<Str
             }
             Ok(DONE.into())
         }
+        "TABLE" if !c.is_keyword("SET") => alter_table(account, session, c, &parts),
         "DATABASE" | "SCHEMA" | "TABLE" | "VIEW" => {
             c.expect_keyword("SET")?;
             let props = properties(c, &[])?;
@@ -1397,6 +1390,191 @@ fn alter(account: &Account, session: &mut Session, c: &mut Cursor) -> Result<Str
         }
         _ => Err(unsupported(&format!("ALTER {kind}"))),
     }
+}
+
+/// `ALTER TABLE … RENAME TO`, `RENAME COLUMN`, `ADD COLUMN`, `DROP COLUMN`.
+fn alter_table(
+    account: &Account,
+    session: &mut Session,
+    c: &mut Cursor,
+    parts: &[String],
+) -> Result<String, SqlError> {
+    let (db, schema_name, name) = object_path(session, parts)?;
+    let full = format!("{db}.{schema_name}.{name}");
+    let mut catalog = account.write();
+    let vis = catalog.visibility(&session.role);
+    let table = schema(&catalog, &vis, &db, &schema_name)?
+        .tables
+        .get(&name)
+        .cloned()
+        .ok_or_else(|| not_found("Table", &full))?;
+    if !may_change(&vis, &table.owner) {
+        return Err(insufficient(&format!("table '{name}'")));
+    }
+    let column_index = |column: &str| table.columns.iter().position(|c| c.name == column);
+    if c.keywords(&["RENAME", "TO"]) {
+        let (new_db, new_schema, new_name) = object_path(session, &c.object_name()?)?;
+        c.end()?;
+        let target = schema(&catalog, &vis, &new_db, &new_schema)?;
+        if target.tables.contains_key(&new_name) || target.views.contains_key(&new_name) {
+            return Err(already_exists("Object", &new_name));
+        }
+        let mut renamed = table.copy();
+        renamed.name = new_name.clone();
+        schema_mut(&mut catalog, &vis, &db, &schema_name)?
+            .tables
+            .remove(&name);
+        schema_mut(&mut catalog, &vis, &new_db, &new_schema)?
+            .tables
+            .insert(new_name.clone(), Arc::new(renamed));
+        let (old_grant, new_grant) = (
+            qualified(&[&db, &schema_name, &name]),
+            qualified(&[&new_db, &new_schema, &new_name]),
+        );
+        for grant in catalog
+            .grants
+            .iter_mut()
+            .filter(|g| g.on == ObjectKind::Table && g.name == old_grant)
+        {
+            grant.name = new_grant.clone();
+        }
+        return Ok(DONE.into());
+    }
+    if c.keywords(&["RENAME", "COLUMN"]) {
+        let old = c.ident()?;
+        c.expect_keyword("TO")?;
+        let new = c.ident()?;
+        c.end()?;
+        let index = column_index(&old).ok_or_else(|| invalid_identifier(&old, (1, 0)))?;
+        if column_index(&new).is_some() {
+            return Err(duplicate_column(&new));
+        }
+        replace_table(&mut catalog, &vis, session, parts, |t| {
+            t.columns[index].name = new
+        })?;
+        return Ok(DONE.into());
+    }
+    if c.keyword("ADD") {
+        c.keyword("COLUMN");
+        let if_not_exists = c.keywords(&["IF", "NOT", "EXISTS"]);
+        let mut column = column_definition(c)?;
+        c.end()?;
+        if column_index(&column.name).is_some() {
+            return if if_not_exists {
+                Ok(DONE.into())
+            } else {
+                Err(duplicate_column(&column.name))
+            };
+        }
+        if column.identity.is_some() {
+            return Err(unsupported("ALTER TABLE ADD COLUMN … AUTOINCREMENT"));
+        }
+        if !column.ty.nullable && column.default.is_none() && table.row_count() > 0 {
+            return Err(SqlError::new(
+                "001425",
+                "22000",
+                format!(
+                    "Non-nullable column '{}' cannot be added to non-empty table '{name}' unless it has a non-null default value.",
+                    column.name
+                ),
+            ));
+        }
+        column.slot = table.next_slot;
+        if table.stored.load(Ordering::Acquire) {
+            // Existing rows get NULL (or the default, below); SQLite's NOT NULL would need a
+            // constant default, so the check stays with the catalog's type for new rows.
+            let sql = format!(
+                "ALTER TABLE {} ADD COLUMN c{} {}",
+                table.storage_name(),
+                column.slot,
+                column.ty.kind.storage(column.ty.scale)
+            );
+            account
+                .storage
+                .with(|conn| conn.execute_batch(&sql).map_err(super::storage::sql_error))?;
+        }
+        let fill = column
+            .default
+            .clone()
+            .filter(|_| table.row_count() > 0)
+            .map(|default| {
+                let quoted = |p: &str| format!("\"{}\"", p.replace('"', "\"\""));
+                format!(
+                    "UPDATE {}.{}.{} SET {} = {default}",
+                    quoted(&db),
+                    quoted(&schema_name),
+                    quoted(&name),
+                    quoted(&column.name)
+                )
+            });
+        replace_table(&mut catalog, &vis, session, parts, |t| {
+            t.columns.push(column);
+            t.next_slot += 1;
+        })?;
+        drop(catalog);
+        if let Some(fill) = fill {
+            account.execute(
+                session,
+                &fill,
+                &Default::default(),
+                &mut crate::exec::CollectedRows::default(),
+            )?;
+        }
+        return Ok(DONE.into());
+    }
+    if c.keyword("DROP") {
+        c.keyword("COLUMN");
+        let if_exists = c.keywords(&["IF", "EXISTS"]);
+        let mut dropped = Vec::new();
+        loop {
+            let column = c.ident()?;
+            match column_index(&column) {
+                Some(index) => dropped.push(index),
+                None if if_exists => {}
+                None => return Err(invalid_identifier(&column, (1, 0))),
+            }
+            if !c.eat(&Token::Comma) {
+                break;
+            }
+        }
+        c.end()?;
+        if dropped.len() >= table.columns.len() {
+            return Err(SqlError::new(
+                "002030",
+                "42601",
+                format!("SQL compilation error:\nCannot drop all the columns of table '{name}'."),
+            ));
+        }
+        if table.stored.load(Ordering::Acquire) {
+            for &index in &dropped {
+                let sql = format!(
+                    "ALTER TABLE {} DROP COLUMN c{}",
+                    table.storage_name(),
+                    table.columns[index].slot
+                );
+                account
+                    .storage
+                    .with(|conn| conn.execute_batch(&sql).map_err(super::storage::sql_error))?;
+            }
+        }
+        replace_table(&mut catalog, &vis, session, parts, |t| {
+            let mut index = 0;
+            t.columns.retain(|_| {
+                index += 1;
+                !dropped.contains(&(index - 1))
+            });
+        })?;
+        return Ok(DONE.into());
+    }
+    Err(unsupported("this ALTER TABLE form"))
+}
+
+fn duplicate_column(name: &str) -> SqlError {
+    SqlError::new(
+        "002025",
+        "42S21",
+        format!("SQL compilation error:\nduplicate column name '{name}'"),
+    )
 }
 
 fn alter_user(
@@ -1493,23 +1671,7 @@ fn replace_table(
     let Some(old) = schema.tables.get(&name) else {
         return Err(not_found("Table", &format!("{db}.{schema_name}.{name}")));
     };
-    let mut table = Table::new(
-        old.id,
-        old.name.clone(),
-        old.owner.clone(),
-        old.comment.clone(),
-        old.columns.clone(),
-        old.created_on,
-    );
-    table.kind = old.kind.clone();
-    table.change_tracking = old.change_tracking;
-    table
-        .stored
-        .store(old.stored.load(Ordering::Acquire), Ordering::Release);
-    table.rows.store(old.row_count(), Ordering::Relaxed);
-    table
-        .identity_next
-        .store(old.identity_next.load(Ordering::Acquire), Ordering::Release);
+    let mut table = old.copy();
     change(&mut table);
     schema.tables.insert(name, Arc::new(table));
     Ok(())

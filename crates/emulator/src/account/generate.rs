@@ -193,6 +193,7 @@ impl Account {
                                     default: None,
                                     identity: None,
                                     comment: String::new(),
+                                    slot: 0,
                                 }
                             })
                             .collect();
@@ -383,6 +384,7 @@ fn query_columns() -> Vec<TableColumn> {
         default: None,
         identity: None,
         comment: String::new(),
+        slot: 0,
     };
     vec![
         column("ID", SfType::fixed(38, 0).not_null()),

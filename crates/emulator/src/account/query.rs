@@ -126,6 +126,7 @@ pub fn query_columns(
             default: None,
             identity: None,
             comment: String::new(),
+            slot: 0,
         })
         .collect())
 }
@@ -1992,10 +1993,9 @@ impl<'a> Compiler<'a> {
             columns: table
                 .columns
                 .iter()
-                .enumerate()
-                .map(|(i, c)| RelationColumn {
+                .map(|c| RelationColumn {
                     name: c.name.clone(),
-                    sql: format!("{alias}.c{i}"),
+                    sql: format!("{alias}.c{}", c.slot),
                     ty: c.ty.clone(),
                     origin: Some(origin.clone()),
                 })
@@ -2092,7 +2092,7 @@ impl<'a> Compiler<'a> {
         let column_list: Vec<String> = targets
             .iter()
             .chain(&missing)
-            .map(|i| format!("c{i}"))
+            .map(|&i| format!("c{}", table.columns[i].slot))
             .collect();
         let mut select_items: Vec<String> = Vec::new();
         for (position, &target) in targets.iter().enumerate() {
@@ -2180,7 +2180,7 @@ impl<'a> Compiler<'a> {
                 .ok_or_else(|| invalid_identifier(&column, (1, 0)))?;
             let typed = self.expr(&assignment.value, &scopes, &[])?;
             let typed = self.store_as(typed, &table.columns[index].ty);
-            sets.push(format!("c{index} = {}", typed.sql));
+            sets.push(format!("c{} = {}", table.columns[index].slot, typed.sql));
         }
         let mut sql = format!(
             "UPDATE {} AS {sql_alias} SET {}",

@@ -153,10 +153,9 @@ impl Storage {
         let columns: Vec<String> = table
             .columns
             .iter()
-            .enumerate()
-            .map(|(i, c)| {
+            .map(|c| {
                 let not_null = if c.ty.nullable { "" } else { " NOT NULL" };
-                format!("c{i} {}{not_null}", c.ty.kind.storage(c.ty.scale))
+                format!("c{} {}{not_null}", c.slot, c.ty.kind.storage(c.ty.scale))
             })
             .collect();
         conn.execute_batch(&format!(
