@@ -1102,12 +1102,18 @@ fn errors_have_snowflakes_codes_and_messages() {
     );
     let error = run(&account, &mut session, "SELECT NO_SUCH_FUNCTION(1)").unwrap_err();
     assert_eq!(error.code, "002140");
-    let error = run(
-        &account,
-        &mut session,
-        "SELECT NAME FROM ITEMS QUALIFY ROW_NUMBER() OVER (ORDER BY ID) = 1",
-    )
-    .unwrap_err();
+    for refused in [
+        "SELECT NAME FROM ITEMS SAMPLE (10)",
+        "SELECT * EXCLUDE (NAME) FROM ITEMS",
+        "SELECT NAME FROM ITEMS AT (OFFSET => -60)",
+    ] {
+        assert_eq!(
+            run(&account, &mut session, refused).unwrap_err().code,
+            "000002",
+            "{refused}"
+        );
+    }
+    let error = run(&account, &mut session, "SELECT NAME FROM ITEMS SAMPLE (10)").unwrap_err();
     assert_eq!(
         error.code, "000002",
         "what the emulator cannot run is refused, never answered wrongly"
@@ -1639,4 +1645,53 @@ fn alter_table_adds_drops_and_renames_columns_and_tables() {
         vec![vec![None]],
         "a re-added name is a new, empty column"
     );
+}
+
+#[test]
+fn window_functions_and_qualify() {
+    let (account, mut session) = shop();
+    ok(
+        &account,
+        &mut session,
+        "INSERT INTO ITEMS (NAME, PRICE, CATEGORY) VALUES ('a', 5, 'tools'), ('b', 7, 'tools'), ('c', 1, 'toys'), ('d', 3, 'toys'), ('e', 2, 'toys')",
+    );
+    let rows = ok(
+        &account,
+        &mut session,
+        "SELECT NAME, ROW_NUMBER() OVER (PARTITION BY CATEGORY ORDER BY PRICE DESC) AS RN, SUM(PRICE) OVER (PARTITION BY CATEGORY) AS TOTAL, \
+         LAG(NAME) OVER (ORDER BY NAME) AS PREVIOUS, LAST_VALUE(NAME) OVER (PARTITION BY CATEGORY ORDER BY PRICE) AS PRICIEST FROM ITEMS ORDER BY NAME",
+    );
+    assert_eq!(
+        (rows.columns[1].precision, rows.columns[1].nullable),
+        (Some(38), false)
+    );
+    assert_eq!(
+        cells(&rows),
+        vec![
+            vec![Some("a"), Some("2"), Some("12.00"), None, Some("b")],
+            vec![Some("b"), Some("1"), Some("12.00"), Some("a"), Some("b")],
+            vec![Some("c"), Some("3"), Some("6.00"), Some("b"), Some("d")],
+            vec![Some("d"), Some("1"), Some("6.00"), Some("c"), Some("d")],
+            vec![Some("e"), Some("2"), Some("6.00"), Some("d"), Some("d")],
+        ]
+    );
+    let rows = ok(
+        &account,
+        &mut session,
+        "SELECT CATEGORY, NAME FROM ITEMS QUALIFY ROW_NUMBER() OVER (PARTITION BY CATEGORY ORDER BY PRICE DESC) = 1 ORDER BY CATEGORY",
+    );
+    assert_eq!(
+        cells(&rows),
+        vec![
+            vec![Some("tools"), Some("b")],
+            vec![Some("toys"), Some("d")]
+        ]
+    );
+    let error = run(
+        &account,
+        &mut session,
+        "SELECT SUM(PRICE) OVER (ORDER BY ID ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) FROM ITEMS",
+    )
+    .unwrap_err();
+    assert_eq!(error.code, "000002", "frames are refused, not approximated");
 }

@@ -435,7 +435,18 @@ impl<'a> Compiler<'a> {
         query: &Query,
         outer: &[Vec<Relation>],
     ) -> Result<(String, Vec<Output>), SqlError> {
-        if query.fetch.is_some() || !query.locks.is_empty() || !query.pipe_operators.is_empty() {
+        let ordering_extras = query
+            .order_by
+            .as_ref()
+            .is_some_and(|o| o.interpolate.is_some() || matches!(&o.kind, OrderByKind::Expressions(e) if e.iter().any(|e| e.with_fill.is_some())));
+        if query.fetch.is_some()
+            || !query.locks.is_empty()
+            || !query.pipe_operators.is_empty()
+            || query.for_clause.is_some()
+            || query.settings.is_some()
+            || query.format_clause.is_some()
+            || ordering_extras
+        {
             return Err(unsupported("this query clause"));
         }
         let ctes_before = self.ctes.len();
@@ -618,10 +629,16 @@ impl<'a> Compiler<'a> {
         if select.top.is_some()
             || select.into.is_some()
             || !select.lateral_views.is_empty()
-            || select.qualify.is_some()
             || !select.named_window.is_empty()
             || select.exclude.is_some()
             || !select.connect_by.is_empty()
+            || select.prewhere.is_some()
+            || !select.cluster_by.is_empty()
+            || !select.distribute_by.is_empty()
+            || !select.sort_by.is_empty()
+            || select.value_table_mode.is_some()
+            || select.select_modifiers.is_some()
+            || !select.optimizer_hints.is_empty()
         {
             return Err(unsupported("this SELECT clause"));
         }
@@ -636,7 +653,8 @@ impl<'a> Compiler<'a> {
         let mut columns = Vec::new();
         for item in &select.projection {
             match item {
-                SelectItem::Wildcard(_) => {
+                SelectItem::Wildcard(options) => {
+                    plain_wildcard(options)?;
                     if relations.is_empty() {
                         return Err(SqlError::new(
                             "001010",
@@ -648,7 +666,8 @@ impl<'a> Compiler<'a> {
                         push_relation(relation, &mut items, &mut columns);
                     }
                 }
-                SelectItem::QualifiedWildcard(kind, _) => {
+                SelectItem::QualifiedWildcard(kind, options) => {
+                    plain_wildcard(options)?;
                     let SelectItemQualifiedWildcardKind::ObjectName(name) = kind else {
                         return Err(unsupported("this wildcard"));
                     };
@@ -697,14 +716,18 @@ impl<'a> Compiler<'a> {
                 _ => return Err(unsupported("DISTINCT ON")),
             }
         }
-        sql.push_str(
-            &items
-                .iter()
-                .enumerate()
-                .map(|(i, item)| format!("{item} AS c{i}"))
-                .collect::<Vec<_>>()
-                .join(", "),
-        );
+        // QUALIFY filters on an extra output column, `cq`, in a query around this one.
+        let qualify = match &select.qualify {
+            Some(condition) => Some(self.expr(condition, &scopes, &aliases)?.sql),
+            None => None,
+        };
+        let mut projection: Vec<String> = items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| format!("{item} AS c{i}"))
+            .collect();
+        projection.extend(qualify.iter().map(|q| format!("{q} AS cq")));
+        sql.push_str(&projection.join(", "));
         if !from_sql.is_empty() {
             sql.push_str(&format!(" FROM {}", from_sql.join(", ")));
         }
@@ -733,6 +756,10 @@ impl<'a> Compiler<'a> {
             let condition = self.expr(having, &scopes, &aliases)?;
             sql.push_str(&format!(" HAVING {}", condition.sql));
         }
+        if qualify.is_some() {
+            let outputs: Vec<String> = (0..items.len()).map(|i| format!("c{i}")).collect();
+            sql = format!("SELECT {} FROM ({sql}) WHERE cq", outputs.join(", "));
+        }
         if !order_by.is_empty() {
             let mut terms = Vec::new();
             for order in order_by {
@@ -745,6 +772,11 @@ impl<'a> Compiler<'a> {
                     Expr::Identifier(i) if columns.iter().any(|c| c.name == ident(i)) => {
                         let position = columns.iter().position(|c| c.name == ident(i)).unwrap_or(0);
                         format!("c{position}")
+                    }
+                    _ if qualify.is_some() => {
+                        return Err(unsupported(
+                            "QUALIFY with ORDER BY an expression (order by an output column)",
+                        ));
                     }
                     expr => self.expr(expr, &scopes, &aliases)?.sql,
                 };
@@ -847,12 +879,8 @@ impl<'a> Compiler<'a> {
         outer: &[Vec<Relation>],
     ) -> Result<String, SqlError> {
         match factor {
-            TableFactor::Table {
-                name, alias, args, ..
-            } => {
-                if args.is_some() {
-                    return Err(unsupported("table functions"));
-                }
+            TableFactor::Table { name, alias, .. } => {
+                plain_table(factor)?;
                 let parts = object_parts(name)?;
                 let alias_name = alias.as_ref().map(|a| ident(&a.name));
                 let sql_alias = self.alias();
@@ -872,8 +900,11 @@ impl<'a> Compiler<'a> {
                 lateral,
                 subquery,
                 alias,
-                ..
+                sample,
             } => {
+                if sample.is_some() {
+                    return Err(unsupported("SAMPLE"));
+                }
                 if *lateral {
                     return Err(unsupported("LATERAL"));
                 }
@@ -1628,11 +1659,16 @@ impl<'a> Compiler<'a> {
         aliases: &[(String, Typed)],
     ) -> Result<Typed, SqlError> {
         let name = object_parts(&function.name)?.join(".");
-        if function.over.is_some() || function.filter.is_some() || !function.within_group.is_empty()
+        if function.filter.is_some()
+            || !function.within_group.is_empty()
+            || function.null_treatment.is_some()
+            || function.uses_odbc_syntax
+            || !matches!(function.parameters, FunctionArguments::None)
         {
-            return Err(unsupported(&format!(
-                "{name} with OVER/FILTER/WITHIN GROUP"
-            )));
+            return Err(unsupported(&format!("{name} with FILTER/WITHIN GROUP")));
+        }
+        if let Some(over) = &function.over {
+            return self.window_function(&name, function, over, scopes, aliases);
         }
         let (distinct, args) = match &function.args {
             FunctionArguments::None => (false, Vec::new()),
@@ -1939,6 +1975,83 @@ impl<'a> Compiler<'a> {
         })
     }
 
+    /// A function with `OVER (…)`: ranking, navigation, or an aggregate over a window.
+    fn window_function(
+        &mut self,
+        name: &str,
+        function: &ast::Function,
+        over: &ast::WindowType,
+        scopes: &[Vec<Relation>],
+        aliases: &[(String, Typed)],
+    ) -> Result<Typed, SqlError> {
+        let ast::WindowType::WindowSpec(spec) = over else {
+            return Err(unsupported("named windows"));
+        };
+        if spec.window_name.is_some() || spec.window_frame.is_some() {
+            return Err(unsupported("window frames"));
+        }
+        let mut window = Vec::new();
+        if !spec.partition_by.is_empty() {
+            let mut terms = Vec::new();
+            for expr in &spec.partition_by {
+                terms.push(self.expr(expr, scopes, aliases)?.sql);
+            }
+            window.push(format!("PARTITION BY {}", terms.join(", ")));
+        }
+        if !spec.order_by.is_empty() {
+            let mut terms = Vec::new();
+            for order in &spec.order_by {
+                let term = self.expr(&order.expr, scopes, aliases)?;
+                terms.push(order_term(&instant(term).sql, &order.options));
+            }
+            window.push(format!("ORDER BY {}", terms.join(", ")));
+        }
+        let mut plain = function.clone();
+        plain.over = None;
+        let arguments = |compiler: &mut Self| -> Result<Vec<Typed>, SqlError> {
+            let FunctionArguments::List(list) = &function.args else {
+                return Ok(Vec::new());
+            };
+            list.args
+                .iter()
+                .map(|arg| match arg {
+                    FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => {
+                        compiler.expr(e, scopes, aliases)
+                    }
+                    _ => Err(unsupported(&format!("{name} arguments"))),
+                })
+                .collect()
+        };
+        let (call, ty) = match name {
+            "ROW_NUMBER" | "RANK" | "DENSE_RANK" => (
+                format!("{}()", name.to_lowercase()),
+                SfType::fixed(38, 0).not_null(),
+            ),
+            "LAG" | "LEAD" | "FIRST_VALUE" | "LAST_VALUE" => {
+                let args = arguments(self)?;
+                let Some(first) = args.first() else {
+                    return Err(wrong_arguments(name));
+                };
+                let ty = first.ty.clone().nullable(true);
+                let sqls: Vec<String> = args.iter().map(|a| a.sql.clone()).collect();
+                (format!("{}({})", name.to_lowercase(), sqls.join(", ")), ty)
+            }
+            "COUNT" | "SUM" | "AVG" | "MIN" | "MAX" => {
+                let typed = self.function(&plain, scopes, aliases)?;
+                (typed.sql, typed.ty)
+            }
+            _ => return Err(unsupported(&format!("{name} as a window function"))),
+        };
+        // Snowflake's FIRST_VALUE/LAST_VALUE look at the whole partition unless a frame is given.
+        if matches!(name, "FIRST_VALUE" | "LAST_VALUE") && !spec.order_by.is_empty() {
+            window.push("ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING".into());
+        }
+        Ok(Typed::new(
+            format!("{call} OVER ({})", window.join(" ")),
+            ty,
+        ))
+    }
+
     // -----------------------------------------------------------------------------------------
     // DML
 
@@ -2142,6 +2255,7 @@ impl<'a> Compiler<'a> {
         let TableFactor::Table { name, alias, .. } = factor else {
             return Err(unsupported(&format!("{statement} of this target")));
         };
+        plain_table(factor)?;
         let (table, origin) = self.target_table(name)?;
         let sql_alias = self.alias();
         let relation_name = alias
@@ -2233,6 +2347,60 @@ impl<'a> Compiler<'a> {
             table,
             identity_step: None,
         })
+    }
+}
+
+/// Refuses what the emulator would otherwise ignore on a table reference: table functions,
+/// SAMPLE, time travel (AT/BEFORE), partitions, hints.
+fn plain_table(factor: &TableFactor) -> Result<(), SqlError> {
+    let TableFactor::Table {
+        args,
+        with_hints,
+        version,
+        with_ordinality,
+        partitions,
+        json_path,
+        sample,
+        index_directives,
+        inheritance,
+        ..
+    } = factor
+    else {
+        return Ok(());
+    };
+    let refused = if args.is_some() {
+        Some("table functions")
+    } else if sample.is_some() {
+        Some("SAMPLE")
+    } else if version.is_some() {
+        Some("time travel (AT | BEFORE)")
+    } else if !with_hints.is_empty()
+        || *with_ordinality
+        || !partitions.is_empty()
+        || json_path.is_some()
+        || !index_directives.is_empty()
+        || inheritance.is_some()
+    {
+        Some("this table reference")
+    } else {
+        None
+    };
+    refused.map_or(Ok(()), |what| Err(unsupported(what)))
+}
+
+/// Refuses `* EXCLUDE (…)`, `* RENAME …`, `* REPLACE …` and `* ILIKE …`, which would otherwise be
+/// ignored.
+fn plain_wildcard(options: &ast::WildcardAdditionalOptions) -> Result<(), SqlError> {
+    let plain = options.opt_ilike.is_none()
+        && options.opt_exclude.is_none()
+        && options.opt_except.is_none()
+        && options.opt_replace.is_none()
+        && options.opt_rename.is_none()
+        && options.opt_alias.is_none();
+    if plain {
+        Ok(())
+    } else {
+        Err(unsupported("SELECT * with EXCLUDE/RENAME/REPLACE/ILIKE"))
     }
 }
 
