@@ -2124,6 +2124,16 @@ impl<'a> Compiler<'a> {
             || insert.on.is_some()
             || insert.returning.is_some()
             || !insert.assignments.is_empty()
+            || insert.or.is_some()
+            || insert.ignore
+            || insert.replace_into
+            || insert.by_name
+            || insert.partitioned.is_some()
+            || !insert.after_columns.is_empty()
+            || insert.overriding.is_some()
+            || insert.output.is_some()
+            || insert.table_alias.is_some()
+            || !insert.optimizer_hints.is_empty()
         {
             return Err(unsupported("this INSERT form"));
         }
@@ -2273,6 +2283,10 @@ impl<'a> Compiler<'a> {
 
     fn update(&mut self, update: &ast::Update) -> Result<Plan, SqlError> {
         if update.returning.is_some()
+            || update.output.is_some()
+            || update.or.is_some()
+            || update.on_cluster.is_some()
+            || !update.optimizer_hints.is_empty()
             || update.limit.is_some()
             || !update.order_by.is_empty()
             || update.from.is_some()
@@ -2318,6 +2332,10 @@ impl<'a> Compiler<'a> {
     fn delete(&mut self, delete: &ast::Delete) -> Result<Plan, SqlError> {
         if delete.using.is_some()
             || delete.returning.is_some()
+            || delete.output.is_some()
+            || delete.on_cluster.is_some()
+            || delete.settings.is_some()
+            || !delete.optimizer_hints.is_empty()
             || delete.limit.is_some()
             || !delete.order_by.is_empty()
             || !delete.tables.is_empty()
