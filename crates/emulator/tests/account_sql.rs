@@ -457,6 +457,16 @@ fn literals_and_session_functions_have_snowflakes_row_types() {
             Some("Ab")
         ]]
     );
+    let rows = ok(
+        &account,
+        &mut session,
+        "SELECT UPPER('héllo'), LOWER('ÉTÉ'), 'Été' ILIKE 'été'",
+    );
+    assert_eq!(
+        cells(&rows),
+        vec![vec![Some("HÉLLO"), Some("été"), Some("true")]],
+        "case changes are Unicode-aware"
+    );
 }
 
 #[test]

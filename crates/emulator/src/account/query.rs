@@ -1213,7 +1213,7 @@ impl<'a> Compiler<'a> {
                 };
                 let sql = if matches!(expr, Expr::ILike { .. }) {
                     format!(
-                        "(lower({}) {not}LIKE lower({}){escape})",
+                        "(sf_lower({}) {not}LIKE sf_lower({}){escape})",
                         value.sql, pattern.sql
                     )
                 } else {
@@ -1832,7 +1832,13 @@ impl<'a> Compiler<'a> {
                     ty,
                 )
             }
-            "UPPER" | "LOWER" | "TRIM" | "LTRIM" | "RTRIM" => {
+            "UPPER" | "LOWER" => {
+                arity(1..=1)?;
+                let text = self.as_text(typed_args.remove(0));
+                // Unicode-aware, unlike SQLite's own upper() and lower().
+                Typed::new(format!("sf_{}({})", name.to_lowercase(), text.sql), text.ty)
+            }
+            "TRIM" | "LTRIM" | "RTRIM" => {
                 arity(1..=2)?;
                 let text = self.as_text(typed_args.remove(0));
                 let rest: String = sqls[1..].iter().map(|s| format!(", {s}")).collect();

@@ -109,6 +109,23 @@ impl Storage {
             )
             .map_err(internal)?;
         }
+        for (name, change) in [
+            ("sf_upper", str::to_uppercase as fn(&str) -> String),
+            ("sf_lower", str::to_lowercase),
+        ] {
+            conn.create_scalar_function(
+                name,
+                1,
+                FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+                move |ctx| {
+                    Ok(match ctx.get_raw(0) {
+                        ValueRef::Text(t) => Some(change(&String::from_utf8_lossy(t))),
+                        _ => None,
+                    })
+                },
+            )
+            .map_err(internal)?;
+        }
         // TIMESTAMP_TZ values compare by instant, whatever their offsets.
         conn.create_scalar_function(
             "sf_instant",
