@@ -1705,3 +1705,40 @@ fn window_functions_and_qualify() {
     .unwrap_err();
     assert_eq!(error.code, "000002", "frames are refused, not approximated");
 }
+
+#[test]
+fn semi_structured_paths_and_casts() {
+    let (account, mut session) = shop();
+    ok(
+        &account,
+        &mut session,
+        r#"INSERT INTO ITEMS (NAME, PAYLOAD) SELECT 'w', PARSE_JSON('{"a": [1, "x", null], "Name": {"first": "Ann"}}')"#,
+    );
+    let rows = ok(
+        &account,
+        &mut session,
+        "SELECT PAYLOAD:a[1], PAYLOAD:a[0]::NUMBER + 1, PAYLOAD:missing, PAYLOAD:a[1]::STRING, PAYLOAD:Name.first::VARCHAR, PAYLOAD:name, PAYLOAD['a'][2] FROM ITEMS",
+    );
+    assert_eq!(rows.columns[0].kind, "variant");
+    assert_eq!(
+        cells(&rows),
+        vec![vec![
+            Some("\"x\""),
+            Some("2"),
+            None,
+            Some("x"),
+            Some("Ann"),
+            None,
+            Some("null")
+        ]],
+        "paths are case-sensitive; a JSON null is a VARIANT null, a missing path SQL NULL"
+    );
+    let error = run(&account, &mut session, "SELECT PARSE_JSON('{oops')").unwrap_err();
+    assert_eq!(error.code, "100069");
+    assert_eq!(
+        run(&account, &mut session, "SELECT NAME:a FROM ITEMS")
+            .unwrap_err()
+            .code,
+        "002016"
+    );
+}

@@ -1076,6 +1076,42 @@ impl<'a> Compiler<'a> {
                 self.column(qualifier, column, position(&parts[0]), scopes, aliases)?
             }
             Expr::Value(v) => self.value(&v.value)?,
+            Expr::JsonAccess { value, path } => {
+                let document = self.expr(value, scopes, aliases)?;
+                if !matches!(document.ty.kind, Kind::Variant | Kind::Object | Kind::Array) {
+                    return Err(SqlError::new(
+                        "002016",
+                        "22000",
+                        format!(
+                            "SQL compilation error:\nInvalid argument types for function 'GET': ({}, VARCHAR(1))",
+                            document.ty.sql_name()
+                        ),
+                    ));
+                }
+                let mut json_path = String::from("$");
+                for element in &path.path {
+                    match element {
+                        ast::JsonPathElem::Dot { key, .. } => {
+                            json_path.push_str(&format!(".\"{}\"", key.replace('"', "\\\"")));
+                        }
+                        ast::JsonPathElem::Bracket {
+                            key: Expr::Value(v),
+                        } => match &v.value {
+                            AstValue::Number(n, _) => json_path.push_str(&format!("[{n}]")),
+                            AstValue::SingleQuotedString(s) => {
+                                json_path.push_str(&format!(".\"{}\"", s.replace('"', "\\\"")));
+                            }
+                            _ => return Err(unsupported("this JSON path element")),
+                        },
+                        _ => return Err(unsupported("this JSON path element")),
+                    }
+                }
+                // SQLite's `->` answers the JSON text at the path, NULL when it is missing.
+                Typed::new(
+                    format!("({} -> {})", document.sql, sql_string(&json_path)),
+                    SfType::new(Kind::Variant),
+                )
+            }
             Expr::Nested(inner) => {
                 let t = self.expr(inner, scopes, aliases)?;
                 Typed {

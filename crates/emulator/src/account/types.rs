@@ -545,6 +545,27 @@ pub fn convert(value: ValueRef<'_>, from: &SfType, to: &SfType) -> Result<Value,
     if let ValueRef::Null = value {
         return Ok(Value::Null);
     }
+    let semi_structured = |k: Kind| matches!(k, Kind::Variant | Kind::Object | Kind::Array);
+    if let (ValueRef::Text(json), true) = (value, semi_structured(from.kind)) {
+        let parsed: serde_json::Value = serde_json::from_slice(json)
+            .map_err(|e| SqlError::new("100069", "22P02", format!("Error parsing JSON: {e}")))?;
+        if semi_structured(to.kind) {
+            // Stored compact, so equal documents compare equal.
+            return Ok(Value::Text(parsed.to_string()));
+        }
+        // A VARIANT read as a scalar: strings lose their quotes, JSON null is SQL NULL.
+        let text = SfType::new(Kind::Text);
+        return match parsed {
+            serde_json::Value::Null => Ok(Value::Null),
+            serde_json::Value::String(s) => convert(ValueRef::Text(s.as_bytes()), &text, to),
+            serde_json::Value::Bool(b) => convert(
+                ValueRef::Integer(i64::from(b)),
+                &SfType::new(Kind::Boolean),
+                to,
+            ),
+            other => convert(ValueRef::Text(other.to_string().as_bytes()), &text, to),
+        };
+    }
     let text = || value_text(value, from);
     Ok(match to.kind {
         Kind::Fixed => match value {
@@ -677,7 +698,6 @@ pub fn convert(value: ValueRef<'_>, from: &SfType, to: &SfType) -> Result<Value,
         },
         Kind::Variant | Kind::Object | Kind::Array => {
             let json = match (value, from.kind) {
-                (ValueRef::Text(_), Kind::Variant | Kind::Object | Kind::Array) => text(),
                 (ValueRef::Text(_), _) => serde_json::to_string(&text()).unwrap_or_default(),
                 (ValueRef::Integer(i), Kind::Boolean) => (i != 0).to_string(),
                 (ValueRef::Integer(i), _) => i.to_string(),
