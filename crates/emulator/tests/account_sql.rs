@@ -1742,3 +1742,63 @@ fn semi_structured_paths_and_casts() {
         "002016"
     );
 }
+
+#[test]
+fn date_arithmetic_follows_snowflake() {
+    let (account, mut session) = shop();
+    ok(
+        &account,
+        &mut session,
+        "INSERT INTO ITEMS (NAME, DAY, UPDATED_AT) VALUES ('a', '2026-01-31', '2026-01-31 23:30:00')",
+    );
+    let rows = ok(
+        &account,
+        &mut session,
+        "SELECT DATEADD(month, 1, DAY), DATEADD('hour', 1, UPDATED_AT), DATEADD(hour, 1, DAY), DATEDIFF(day, UPDATED_AT, '2026-02-01 00:10:00'), \
+         DATE_TRUNC('MONTH', UPDATED_AT), YEAR(DAY), EXTRACT(MONTH FROM UPDATED_AT), DATE_PART(dayofweek, DAY) FROM ITEMS",
+    );
+    let kinds: Vec<&str> = rows.columns.iter().map(|c| c.kind.as_str()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "date",
+            "timestamp_ntz",
+            "timestamp_ntz",
+            "fixed",
+            "timestamp_ntz",
+            "fixed",
+            "fixed",
+            "fixed"
+        ]
+    );
+    assert_eq!(
+        cells(&rows),
+        vec![vec![
+            Some("20512"),
+            Some("1769905800.000000000"),
+            Some("1769821200.000000000"),
+            Some("1"),
+            Some("1767225600.000000000"),
+            Some("2026"),
+            Some("1"),
+            Some("6"),
+        ]],
+        "Feb 28 (clamped), the next day's 00:30, a DATE plus an hour is a timestamp, one day boundary crossed"
+    );
+    let rows = ok(
+        &account,
+        &mut session,
+        "SELECT COUNT(*) FROM ITEMS WHERE UPDATED_AT > DATEADD(day, -7, '2026-02-03')",
+    );
+    assert_eq!(cells(&rows), vec![vec![Some("1")]]);
+    assert_eq!(
+        run(
+            &account,
+            &mut session,
+            "SELECT DATEADD(fortnight, 1, DAY) FROM ITEMS"
+        )
+        .unwrap_err()
+        .code,
+        "002018"
+    );
+}

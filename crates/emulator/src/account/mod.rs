@@ -7,6 +7,7 @@
 //! while a statement reads or changes metadata, never while rows stream or `SYSTEM$WAIT` sleeps.
 
 mod catalog;
+mod dates;
 mod ddl;
 mod generate;
 mod lexer;

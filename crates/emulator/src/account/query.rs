@@ -1112,6 +1112,20 @@ impl<'a> Compiler<'a> {
                     SfType::new(Kind::Variant),
                 )
             }
+            Expr::Extract {
+                field, expr: value, ..
+            } => {
+                let value = self.expr(value, scopes, aliases)?;
+                let value = self.text_as_timestamp(value);
+                super::dates::Part::parse(&field.to_string())?;
+                let sql = format!(
+                    "sf_datepart({}, {}, {})",
+                    sql_string(&field.to_string()),
+                    value.sql,
+                    value.ty.cast_args()
+                );
+                Typed::new(sql, SfType::fixed(9, 0).nullable(value.ty.nullable))
+            }
             Expr::Nested(inner) => {
                 let t = self.expr(inner, scopes, aliases)?;
                 Typed {
@@ -1615,6 +1629,15 @@ impl<'a> Compiler<'a> {
         )
     }
 
+    /// Date functions read a string argument as a TIMESTAMP_NTZ, as Snowflake casts it.
+    fn text_as_timestamp(&mut self, value: Typed) -> Typed {
+        if value.ty.kind == Kind::Text {
+            self.coerce_to(value, &SfType::new(Kind::TimestampNtz))
+        } else {
+            value
+        }
+    }
+
     fn as_text(&mut self, value: Typed) -> Typed {
         if value.ty.kind == Kind::Text {
             value
@@ -1728,6 +1751,9 @@ impl<'a> Compiler<'a> {
             .then(|| self.session_function(&name))
             .flatten()
         {
+            return Ok(typed);
+        }
+        if let Some(typed) = self.date_function(&name, &args, scopes, aliases)? {
             return Ok(typed);
         }
         let distinct_sql = if distinct { "DISTINCT " } else { "" };
@@ -2015,6 +2041,107 @@ impl<'a> Compiler<'a> {
                 ));
             }
         })
+    }
+
+    /// DATEADD, DATEDIFF, DATE_TRUNC, DATE_PART and the one-part functions (YEAR(), …), whose
+    /// first argument is a part name rather than an expression; `None` for other functions.
+    fn date_function(
+        &mut self,
+        name: &str,
+        args: &[FunctionArg],
+        scopes: &[Vec<Relation>],
+        aliases: &[(String, Typed)],
+    ) -> Result<Option<Typed>, SqlError> {
+        let single_part = match name {
+            "YEAR" | "QUARTER" | "MONTH" | "WEEK" | "DAY" | "DAYOFMONTH" | "HOUR" | "MINUTE"
+            | "SECOND" | "DAYOFWEEK" | "DAYOFYEAR" => Some(name),
+            "DATEADD" | "TIMEADD" | "TIMESTAMPADD" | "DATEDIFF" | "TIMEDIFF" | "TIMESTAMPDIFF"
+            | "DATE_TRUNC" | "DATE_PART" => None,
+            _ => return Ok(None),
+        };
+        let expression = |compiler: &mut Self, arg: &FunctionArg| -> Result<Typed, SqlError> {
+            let FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) = arg else {
+                return Err(unsupported(&format!("{name} arguments")));
+            };
+            let typed = compiler.expr(e, scopes, aliases)?;
+            Ok(compiler.text_as_timestamp(typed))
+        };
+        let part_name = |arg: &FunctionArg| match arg {
+            FunctionArg::Unnamed(FunctionArgExpr::Expr(Expr::Identifier(i))) => Ok(i.value.clone()),
+            FunctionArg::Unnamed(FunctionArgExpr::Expr(Expr::Value(v))) => match &v.value {
+                AstValue::SingleQuotedString(s) => Ok(s.clone()),
+                _ => Err(wrong_arguments(name)),
+            },
+            _ => Err(wrong_arguments(name)),
+        };
+        let (part, rest) = match (single_part, args) {
+            (Some(part), [value]) => (part.to_owned(), std::slice::from_ref(value)),
+            (None, [part, rest @ ..]) => (part_name(part)?, rest),
+            _ => return Err(wrong_arguments(name)),
+        };
+        let parsed = super::dates::Part::parse(&part)?;
+        let part_sql = sql_string(&part);
+        let typed = match (name, rest) {
+            ("DATEADD" | "TIMEADD" | "TIMESTAMPADD", [amount, value]) => {
+                let amount = self.expr(
+                    match amount {
+                        FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => e,
+                        _ => return Err(wrong_arguments(name)),
+                    },
+                    scopes,
+                    aliases,
+                )?;
+                let value = expression(self, value)?;
+                let result = if value.ty.kind == Kind::Date && parsed.below_day() {
+                    SfType::new(Kind::TimestampNtz)
+                } else {
+                    value.ty.clone()
+                };
+                let sql = format!(
+                    "sf_dateadd({part_sql}, {}, {}, {}, {})",
+                    amount.sql,
+                    value.sql,
+                    value.ty.cast_args(),
+                    result.cast_args()
+                );
+                Typed::new(
+                    sql,
+                    result.nullable(value.ty.nullable || amount.ty.nullable),
+                )
+            }
+            ("DATEDIFF" | "TIMEDIFF" | "TIMESTAMPDIFF", [from, to]) => {
+                let (from, to) = (expression(self, from)?, expression(self, to)?);
+                let nullable = from.ty.nullable || to.ty.nullable;
+                let sql = format!(
+                    "sf_datediff({part_sql}, {}, {}, {}, {})",
+                    from.sql,
+                    from.ty.cast_args(),
+                    to.sql,
+                    to.ty.cast_args()
+                );
+                Typed::new(sql, SfType::fixed(18, 0).nullable(nullable))
+            }
+            ("DATE_TRUNC", [value]) => {
+                let value = expression(self, value)?;
+                let sql = format!(
+                    "sf_datetrunc({part_sql}, {}, {})",
+                    value.sql,
+                    value.ty.cast_args()
+                );
+                Typed::new(sql, value.ty)
+            }
+            (_, [value]) if name != "DATEADD" => {
+                let value = expression(self, value)?;
+                let sql = format!(
+                    "sf_datepart({part_sql}, {}, {})",
+                    value.sql,
+                    value.ty.cast_args()
+                );
+                Typed::new(sql, SfType::fixed(9, 0).nullable(value.ty.nullable))
+            }
+            _ => return Err(wrong_arguments(name)),
+        };
+        Ok(Some(typed))
     }
 
     /// A function with `OVER (…)`: ranking, navigation, or an aggregate over a window.

@@ -10,10 +10,15 @@ use std::{
     sync::{Mutex, atomic::Ordering},
 };
 
-use rusqlite::{Connection, OpenFlags, functions::FunctionFlags, types::ValueRef};
+use rusqlite::{
+    Connection, OpenFlags,
+    functions::{Context, FunctionFlags},
+    types::ValueRef,
+};
 
 use super::{
     catalog::Table,
+    dates::{self, Part},
     types::{SfType, convert, store, tz_parts},
 };
 use crate::exec::{CancelFlag, SqlError};
@@ -90,25 +95,44 @@ impl Storage {
                 9,
                 FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
                 move |ctx| {
-                    let ty = |at: usize| -> rusqlite::Result<Option<SfType>> {
-                        Ok(SfType::from_cast_args(
-                            &ctx.get::<String>(at)?,
-                            ctx.get(at + 1)?,
-                            ctx.get(at + 2)?,
-                            ctx.get(at + 3)?,
-                        ))
-                    };
-                    let (Some(from), Some(to)) = (ty(1)?, ty(5)?) else {
-                        return Err(rusqlite::Error::UserFunctionError(
-                            format!("{name}: unknown type").into(),
-                        ));
-                    };
-                    apply(ctx.get_raw(0), &from, &to)
-                        .map_err(|e| rusqlite::Error::UserFunctionError(carry(&e).into()))
+                    let (from, to) = (type_at(ctx, 1)?, type_at(ctx, 5)?);
+                    apply(ctx.get_raw(0), &from, &to).map_err(raise)
                 },
             )
             .map_err(internal)?;
         }
+        let flags = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC;
+        let part = |ctx: &Context, at: usize| Part::parse(&ctx.get::<String>(at)?).map_err(raise);
+        conn.create_scalar_function("sf_dateadd", 11, flags, move |ctx| {
+            let amount: i64 = ctx.get(1)?;
+            dates::add(
+                part(ctx, 0)?,
+                amount,
+                ctx.get_raw(2),
+                &type_at(ctx, 3)?,
+                &type_at(ctx, 7)?,
+            )
+            .map_err(raise)
+        })
+        .map_err(internal)?;
+        conn.create_scalar_function("sf_datediff", 11, flags, move |ctx| {
+            let (from_type, to_type) = (type_at(ctx, 2)?, type_at(ctx, 7)?);
+            dates::diff(
+                part(ctx, 0)?,
+                (ctx.get_raw(1), &from_type),
+                (ctx.get_raw(6), &to_type),
+            )
+            .map_err(raise)
+        })
+        .map_err(internal)?;
+        conn.create_scalar_function("sf_datetrunc", 6, flags, move |ctx| {
+            dates::trunc(part(ctx, 0)?, ctx.get_raw(1), &type_at(ctx, 2)?).map_err(raise)
+        })
+        .map_err(internal)?;
+        conn.create_scalar_function("sf_datepart", 6, flags, move |ctx| {
+            dates::field(part(ctx, 0)?, ctx.get_raw(1), &type_at(ctx, 2)?).map_err(raise)
+        })
+        .map_err(internal)?;
         for (name, change) in [
             ("sf_upper", str::to_uppercase as fn(&str) -> String),
             ("sf_lower", str::to_lowercase),
@@ -195,6 +219,22 @@ impl Storage {
                 .map_err(internal)
         })
     }
+}
+
+/// The Snowflake type written as four arguments (`SfType::cast_args`) from position `at`.
+fn type_at(ctx: &Context, at: usize) -> rusqlite::Result<SfType> {
+    SfType::from_cast_args(
+        &ctx.get::<String>(at)?,
+        ctx.get(at + 1)?,
+        ctx.get(at + 2)?,
+        ctx.get(at + 3)?,
+    )
+    .ok_or_else(|| rusqlite::Error::UserFunctionError("unknown Snowflake type".into()))
+}
+
+/// A Snowflake error raised from inside a SQLite function.
+fn raise(error: SqlError) -> rusqlite::Error {
+    rusqlite::Error::UserFunctionError(carry(&error).into())
 }
 
 /// Stops SQLite when `cancel` is set (checked every few thousand virtual-machine steps).
