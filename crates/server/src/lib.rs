@@ -30,6 +30,7 @@ mod routes;
 pub mod schema;
 pub mod state;
 pub mod time;
+mod ui;
 
 use std::{net::SocketAddr, time::Duration};
 
@@ -294,6 +295,7 @@ pub fn router(state: AppState) -> Router {
         )
         .max_age(Duration::from_secs(600));
     routes
+        .merge(ui::router(state.public_url()))
         .route("/openapi.json", get(move || async move { Json(document) }))
         .route(
             "/health",
