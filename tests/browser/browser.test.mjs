@@ -5,10 +5,13 @@
 // (b) a key Snowflake does not know shows the server's precise cause, and the app receives an
 //     `error` event carrying it; a malformed field is refused before anything is sent;
 // (c) the dashboard lists the demo connection, its syncs and records; "Trigger" starts a new run;
-//     webhook settings, deliveries (with redelivery) and operations work.
+//     webhook settings, deliveries (with redelivery) and operations work;
+// (d) a connect link (?session_token=) works in a tab of its own, in French, with an encrypted
+//     key and its passphrase;
+// (e) the dashboard embeds the Connect UI itself, and takes a key handed over in the fragment.
 // No page may log an error (a Content-Security-Policy violation is one).
 import assert from 'node:assert/strict';
-import { createHash, generateKeyPairSync, createPublicKey } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
@@ -311,6 +314,58 @@ test('(c) the dashboard shows the demo connection, its syncs and records, and tr
   await page.getByRole('link', { name: 'Connections' }).click();
   await page.locator('tr[data-sync="tables"]').waitFor();
   await shoot(page, 'dashboard-dark');
+  await page.close();
+});
+
+test('(d) a connect link opens the Connect UI in a tab of its own; an encrypted key needs its passphrase', async () => {
+  const token = await newSession({ end_user_id: 'link-user' });
+  const page = await newPage('connect-link');
+  await page.goto(`${snowgate}/connect/?session_token=${token}&apiURL=${encodeURIComponent(snowgate)}&lang=fr`);
+  await page.getByRole('heading', { name: 'Connecter Snowflake (JWT)' }).waitFor();
+  assert.equal(new URL(page.url()).searchParams.get('session_token'), null, 'the token leaves the address bar');
+  assert.equal(await page.getByRole('button', { name: 'Fermer' }).count(), 0, 'a tab has no close button');
+
+  const passphrase = 'correct horse battery staple';
+  const encrypted = createPrivateKey(demo.privateKey).export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase });
+  await page.getByLabel('Subdomain', { exact: true }).fill(demo.account);
+  await page.getByLabel('Account Identifier', { exact: true }).fill(demo.account);
+  await page.getByLabel('User Name', { exact: true }).fill(demo.user);
+  await page.getByLabel('Private Key', { exact: true }).fill(encrypted);
+  const passphraseField = page.getByLabel('Private Key Passphrase', { exact: true });
+  await passphraseField.waitFor();
+  await page.getByText('Cette clé est chiffrée').waitFor();
+  await passphraseField.fill(passphrase);
+  await shoot(page, 'connect-link-encrypted');
+  await page.getByRole('button', { name: 'Connecter' }).click();
+  await page.getByText('Vous pouvez fermer cet onglet.').waitFor();
+  const linked = (await api('GET', '/connections?tags[end_user_id]=link-user')).body.connections;
+  assert.equal(linked.length, 1, JSON.stringify(linked));
+  const stored = await api('GET', `/connections/${linked[0].connection_id}?provider_config_key=${integration}`);
+  assert.equal(stored.body.credentials.privateKeyPassphrase, undefined, 'the passphrase is not stored');
+  assert.match(stored.body.credentials.privateKey, /^-----BEGIN PRIVATE KEY-----/, 'the key is stored decrypted, sealed at rest');
+  await page.close();
+});
+
+test('(e) the dashboard embeds the Connect UI, and takes a key handed over in the fragment', async () => {
+  const page = await newPage('dashboard-fragment');
+  await page.goto(`${snowgate}/#key=${secretKey}`);
+  await page.locator('#connection-list').waitFor();
+  assert.ok(!page.url().includes(secretKey), 'the key leaves the address bar');
+  await page.reload();
+  await page.locator('#connection-list').waitFor();
+
+  await page.getByRole('button', { name: 'Connect an account' }).click();
+  const frame = page.frameLocator('#connect-ui');
+  await frame.getByLabel('User Name', { exact: true }).waitFor();
+  await shoot(page, 'dashboard-connect');
+  await frame.getByLabel('User Name', { exact: true }).press('Escape');
+  await eventually('the Connect UI to close', async () => (await page.locator('#connect-ui').count()) === 0);
+
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByLabel('Secret API key').waitFor();
+  await page.reload();
+  await page.getByLabel('Secret API key').waitFor();
+  assert.equal(await page.locator('#connection-list').count(), 0, 'signing out forgets the key');
   await page.close();
 });
 
