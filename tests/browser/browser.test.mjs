@@ -30,7 +30,16 @@ const snowgate = process.env.SNOWGATE_URL;
 const secretKey = process.env.SNOWGATE_SECRET_KEY;
 const screenshots = process.env.SCREENSHOTS;
 const integration = 'snowflake-jwt';
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 let context;
 let profile;
@@ -105,7 +114,12 @@ async function openConnectUI(name, tags, options = {}) {
   const page = await newPage(name);
   await page.goto(hostURL);
   const opened = performance.now();
-  await page.evaluate((settings) => window.openConnect(settings), { baseURL: `${snowgate}/connect`, apiURL: snowgate, token, ...options });
+  await page.evaluate((settings) => window.openConnect(settings), {
+    baseURL: `${snowgate}/connect`,
+    apiURL: snowgate,
+    token,
+    ...options,
+  });
   const frame = page.frameLocator('#connect-ui');
   await frame.getByRole('button', { name: 'Connect' }).waitFor();
   return { page, frame, readyMs: performance.now() - opened };
@@ -117,14 +131,26 @@ function events(page, type) {
 
 before(async () => {
   profile = mkdtempSync(join(tmpdir(), 'snowgate-chromium-'));
-  context = await chromium.launchPersistentContext(profile, { executablePath: process.env.CHROMIUM, headless: true, args: FLAGS, viewport: { width: 1280, height: 860 } });
+  context = await chromium.launchPersistentContext(profile, {
+    executablePath: process.env.CHROMIUM,
+    headless: true,
+    args: FLAGS,
+    viewport: { width: 1280, height: 860 },
+  });
 
   // The app: its page and the real @nangohq/frontend bundle, on an origin of its own.
   const frontend = join(modules, '@nangohq', 'frontend', 'dist');
   hostServer = createServer((request, response) => {
     const path = new URL(request.url, 'http://host').pathname;
     if (path === '/favicon.ico') return response.writeHead(204).end();
-    const file = path === '/' ? join(here, 'host.html') : path === '/host.js' ? join(here, 'host.js') : path.startsWith('/frontend/') ? join(frontend, path.slice('/frontend/'.length).replace(/\.\./g, '')) : null;
+    const file =
+      path === '/'
+        ? join(here, 'host.html')
+        : path === '/host.js'
+          ? join(here, 'host.js')
+          : path.startsWith('/frontend/')
+            ? join(frontend, path.slice('/frontend/'.length).replace(/\.\./g, ''))
+            : null;
     try {
       const body = readFileSync(file);
       response.writeHead(200, { 'Content-Type': file.endsWith('.html') ? 'text/html' : 'text/javascript' }).end(body);
@@ -140,7 +166,10 @@ before(async () => {
     const chunks = [];
     request.on('data', (chunk) => chunks.push(chunk));
     request.on('end', () => {
-      webhooks.push({ body: JSON.parse(Buffer.concat(chunks).toString('utf8')), idempotencyKey: request.headers['idempotency-key'] });
+      webhooks.push({
+        body: JSON.parse(Buffer.concat(chunks).toString('utf8')),
+        idempotencyKey: request.headers['idempotency-key'],
+      });
       response.writeHead(200).end('ok');
     });
   });
@@ -156,7 +185,10 @@ before(async () => {
     privateKey: connection.body.credentials.privateKey,
     keyFile: join(profile, 'demo_rsa_key.p8'),
   };
-  assert.ok(demo.privateKey && demo.baseUrl, 'the demo connection exposes its key to a server that allows reading credentials');
+  assert.ok(
+    demo.privateKey && demo.baseUrl,
+    'the demo connection exposes its key to a server that allows reading credentials',
+  );
   writeFileSync(demo.keyFile, demo.privateKey);
 });
 
@@ -180,25 +212,37 @@ test('(a) an app connects an account through the Connect UI with @nangohq/fronte
   const key = frame.getByLabel('Private Key', { exact: true });
   assert.equal(await key.inputValue(), demo.privateKey, 'the file picker fills the key');
   assert.match(await key.getAttribute('class'), /masked/, 'the key is masked');
-  assert.equal(await frame.getByLabel('Private Key Passphrase', { exact: true }).isVisible(), false, 'no passphrase for a plain key');
+  assert.equal(
+    await frame.getByLabel('Private Key Passphrase', { exact: true }).isVisible(),
+    false,
+    'no passphrase for a plain key',
+  );
   // The fingerprint, computed in the browser, is the one Snowflake shows for the key.
   await frame.locator('#key-fingerprint').waitFor();
   assert.equal(await frame.locator('#key-fingerprint').textContent(), fingerprintOf(demo.privateKey));
-  assert.match(await frame.locator('#key-statement').textContent(), new RegExp(`^ALTER USER ${demo.user} SET RSA_PUBLIC_KEY='MII[A-Za-z0-9+/=]+';$`));
+  assert.match(
+    await frame.locator('#key-statement').textContent(),
+    new RegExp(`^ALTER USER ${demo.user} SET RSA_PUBLIC_KEY='MII[A-Za-z0-9+/=]+';$`),
+  );
   await shoot(page, 'connect-form');
 
   const submitted = performance.now();
   await frame.getByRole('button', { name: 'Connect' }).click();
   await page.waitForFunction(() => window.connectEvents.some((event) => event.type === 'connect'));
   const [connected] = await events(page, 'connect');
-  t.diagnostic(`connect event ${(performance.now() - submitted).toFixed(0)} ms after the click (credential check against the emulator included)`);
+  t.diagnostic(
+    `connect event ${(performance.now() - submitted).toFixed(0)} ms after the click (credential check against the emulator included)`,
+  );
   assert.equal(connected.payload.providerConfigKey, integration);
   assert.match(connected.payload.connectionId, /^[0-9a-f-]{36}$/);
   assert.deepEqual(await events(page, 'error'), []);
   const ready = await events(page, 'ready');
   assert.equal(ready.length, 1, 'the UI said ready once');
 
-  const connection = await api('GET', `/connections/${connected.payload.connectionId}?provider_config_key=${integration}`);
+  const connection = await api(
+    'GET',
+    `/connections/${connected.payload.connectionId}?provider_config_key=${integration}`,
+  );
   assert.equal(connection.status, 200, JSON.stringify(connection.body));
   assert.deepEqual(connection.body.tags, { end_user_id: 'browser-user' });
   assert.equal(connection.body.connection_config.base_url, demo.baseUrl, "the session's base_url won");
@@ -216,7 +260,10 @@ test('(b) a key Snowflake does not know shows the server’s cause and the app g
   const before = (await api('GET', '/connections')).body.connections.length;
   const { page, frame } = await openConnectUI('connect-error', { end_user_id: 'browser-user-2' }, { theme: 'dark' });
   // PKCS#1 (BEGIN RSA PRIVATE KEY): the browser rewraps it to compute the fingerprint.
-  const wrongKey = generateKeyPairSync('rsa', { modulusLength: 3072 }).privateKey.export({ type: 'pkcs1', format: 'pem' });
+  const wrongKey = generateKeyPairSync('rsa', { modulusLength: 3072 }).privateKey.export({
+    type: 'pkcs1',
+    format: 'pem',
+  });
 
   // A malformed field is refused in the browser, with Nango's message, and nothing is sent.
   await frame.getByLabel('Subdomain', { exact: true }).fill('not a host!');
@@ -239,7 +286,12 @@ test('(b) a key Snowflake does not know shows the server’s cause and the app g
   assert.equal(error.payload.errorType, 'connection_test_failed');
   const shown = await frame.locator('#connect-error').textContent();
   assert.equal(error.payload.errorMessage, shown, 'the app gets the message the user sees');
-  assert.ok(shown.includes(`the public key with fingerprint ${fingerprintOf(wrongKey)} is not registered for user ${demo.user}`), shown);
+  assert.ok(
+    shown.includes(
+      `the public key with fingerprint ${fingerprintOf(wrongKey)} is not registered for user ${demo.user}`,
+    ),
+    shown,
+  );
   assert.equal(await frame.getByRole('button', { name: 'Try again' }).isVisible(), true);
   assert.deepEqual(await events(page, 'connect'), []);
   assert.equal((await api('GET', '/connections')).body.connections.length, before, 'nothing was stored');
@@ -260,7 +312,10 @@ test('(c) the dashboard shows the demo connection, its syncs and records, and tr
   await page.locator('[data-connection="demo"]').click();
   await page.waitForURL(/#\/connections\/snowflake-jwt\/demo$/);
   const tables = page.locator('tr[data-sync="tables"]');
-  await eventually('the tables sync to have run', async () => (await tables.getAttribute('data-status').catch(() => null)) === 'SUCCESS');
+  await eventually(
+    'the tables sync to have run',
+    async () => (await tables.getAttribute('data-status').catch(() => null)) === 'SUCCESS',
+  );
   for (const sync of ['databases', 'schemas', 'tables', 'columns', 'roles', 'users']) {
     assert.equal(await page.locator(`tr[data-sync="${sync}"]`).count(), 1, `the ${sync} sync is listed`);
   }
@@ -272,7 +327,10 @@ test('(c) the dashboard shows the demo connection, its syncs and records, and tr
   await shoot(page, 'dashboard-connection');
 
   // Trigger: a new run of the tables sync.
-  const runs = async () => (await api('GET', '/operations?kind=sync&connection_id=demo&provider_config_key=snowflake-jwt&limit=1000')).body.operations.filter((operation) => operation.name === 'tables::base').length;
+  const runs = async () =>
+    (
+      await api('GET', '/operations?kind=sync&connection_id=demo&provider_config_key=snowflake-jwt&limit=1000')
+    ).body.operations.filter((operation) => operation.name === 'tables::base').length;
   const runsBefore = await runs();
   const finishedBefore = await tables.getAttribute('data-finished');
   await tables.getByRole('button', { name: 'Trigger' }).click();
@@ -334,7 +392,12 @@ test('(d) a connect link opens the Connect UI in a tab of its own; an encrypted 
   assert.equal(await page.getByRole('button', { name: 'Fermer' }).count(), 0, 'a tab has no close button');
 
   const passphrase = 'correct horse battery staple';
-  const encrypted = createPrivateKey(demo.privateKey).export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase });
+  const encrypted = createPrivateKey(demo.privateKey).export({
+    type: 'pkcs8',
+    format: 'pem',
+    cipher: 'aes-256-cbc',
+    passphrase,
+  });
   await page.getByLabel('Subdomain', { exact: true }).fill(demo.account);
   await page.getByLabel('Account Identifier', { exact: true }).fill(demo.account);
   await page.getByLabel('User Name', { exact: true }).fill(demo.user);
@@ -350,7 +413,11 @@ test('(d) a connect link opens the Connect UI in a tab of its own; an encrypted 
   assert.equal(linked.length, 1, JSON.stringify(linked));
   const stored = await api('GET', `/connections/${linked[0].connection_id}?provider_config_key=${integration}`);
   assert.equal(stored.body.credentials.privateKeyPassphrase, undefined, 'the passphrase is not stored');
-  assert.match(stored.body.credentials.privateKey, /^-----BEGIN PRIVATE KEY-----/, 'the key is stored decrypted, sealed at rest');
+  assert.match(
+    stored.body.credentials.privateKey,
+    /^-----BEGIN PRIVATE KEY-----/,
+    'the key is stored decrypted, sealed at rest',
+  );
   await page.close();
 });
 

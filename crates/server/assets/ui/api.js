@@ -49,12 +49,17 @@ export async function request(base, token, method, path, { body, query, headers 
     try {
       data = JSON.parse(text);
     } catch {
-      if (response.ok) throw new ApiError(response.status, 'invalid_response', `${method} ${path} did not answer JSON.`);
+      if (response.ok)
+        throw new ApiError(response.status, 'invalid_response', `${method} ${path} did not answer JSON.`);
     }
   }
   if (!response.ok) {
     const error = data && data.error;
-    throw new ApiError(response.status, (error && error.code) || `http_${response.status}`, describe(response.status, error));
+    throw new ApiError(
+      response.status,
+      (error && error.code) || `http_${response.status}`,
+      describe(response.status, error),
+    );
   }
   return data;
 }

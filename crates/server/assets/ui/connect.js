@@ -34,8 +34,10 @@ const TEXT = {
     compare: 'Already registered? Compare with RSA_PUBLIC_KEY_FP in DESC USER {user}.',
     copy: 'Copy',
     copied: 'Copied',
-    encrypted: 'This key is encrypted: enter its passphrase. Snowgate uses the passphrase once to read the key and never stores it.',
-    insecure: 'The browser computes the key’s fingerprint only on HTTPS pages; Snowgate checks the key when you connect.',
+    encrypted:
+      'This key is encrypted: enter its passphrase. Snowgate uses the passphrase once to read the key and never stores it.',
+    insecure:
+      'The browser computes the key’s fingerprint only on HTTPS pages; Snowgate checks the key when you connect.',
     unreadable: 'The browser could not read this key ({reason}); Snowgate checks it when you connect.',
     connected: 'Connected',
     connectedText: 'Your {provider} account is connected.',
@@ -46,7 +48,8 @@ const TEXT = {
     guide: 'Read the connection guide',
     noToken: 'This page must be opened from your application: it needs a connect session.',
     choose: 'Choose what to connect',
-    noIntegration: 'This connect session allows no integration. Ask the application to create one with allowed_integrations.',
+    noIntegration:
+      'This connect session allows no integration. Ask the application to create one with allowed_integrations.',
     leave: 'Leave without connecting?',
   },
   fr: {
@@ -71,8 +74,10 @@ const TEXT = {
     compare: 'Déjà enregistrée ? Comparez avec RSA_PUBLIC_KEY_FP dans DESC USER {user}.',
     copy: 'Copier',
     copied: 'Copié',
-    encrypted: 'Cette clé est chiffrée : saisissez sa phrase secrète. Snowgate l’utilise une fois pour lire la clé et ne la stocke jamais.',
-    insecure: 'Le navigateur ne calcule l’empreinte de la clé que sur une page HTTPS ; Snowgate vérifie la clé à la connexion.',
+    encrypted:
+      'Cette clé est chiffrée : saisissez sa phrase secrète. Snowgate l’utilise une fois pour lire la clé et ne la stocke jamais.',
+    insecure:
+      'Le navigateur ne calcule l’empreinte de la clé que sur une page HTTPS ; Snowgate vérifie la clé à la connexion.',
     unreadable: 'Le navigateur n’a pas pu lire cette clé ({reason}) ; Snowgate la vérifie à la connexion.',
     connected: 'Connecté',
     connectedText: 'Votre compte {provider} est connecté.',
@@ -83,13 +88,15 @@ const TEXT = {
     guide: 'Lire le guide de connexion',
     noToken: 'Cette page doit être ouverte depuis votre application : il lui faut une session de connexion.',
     choose: 'Choisissez quoi connecter',
-    noIntegration: 'Cette session de connexion n’autorise aucune intégration. Demandez à l’application d’en créer une avec allowed_integrations.',
+    noIntegration:
+      'Cette session de connexion n’autorise aucune intégration. Demandez à l’application d’en créer une avec allowed_integrations.',
     leave: 'Quitter sans connecter ?',
   },
   de: {
     title: '{provider} verbinden',
     reconnect: '{provider} erneut verbinden',
-    intro: 'Schlüsselpaar-Authentifizierung. Ihr privater Schlüssel wird nur an {host} gesendet und dort verschlüsselt gespeichert.',
+    intro:
+      'Schlüsselpaar-Authentifizierung. Ihr privater Schlüssel wird nur an {host} gesendet und dort verschlüsselt gespeichert.',
     loading: 'Wird geladen…',
     close: 'Schließen',
     connect: 'Verbinden',
@@ -104,12 +111,15 @@ const TEXT = {
     show: 'Anzeigen',
     hide: 'Verbergen',
     fingerprint: 'Fingerabdruck des öffentlichen Schlüssels',
-    register: 'Snowflake muss den öffentlichen Schlüssel dieses privaten Schlüssels kennen. Ein Administrator registriert ihn mit:',
+    register:
+      'Snowflake muss den öffentlichen Schlüssel dieses privaten Schlüssels kennen. Ein Administrator registriert ihn mit:',
     compare: 'Bereits registriert? Vergleichen Sie mit RSA_PUBLIC_KEY_FP in DESC USER {user}.',
     copy: 'Kopieren',
     copied: 'Kopiert',
-    encrypted: 'Dieser Schlüssel ist verschlüsselt: Geben Sie seine Passphrase ein. Snowgate verwendet sie einmal zum Lesen des Schlüssels und speichert sie nie.',
-    insecure: 'Der Browser berechnet den Fingerabdruck nur auf HTTPS-Seiten; Snowgate prüft den Schlüssel beim Verbinden.',
+    encrypted:
+      'Dieser Schlüssel ist verschlüsselt: Geben Sie seine Passphrase ein. Snowgate verwendet sie einmal zum Lesen des Schlüssels und speichert sie nie.',
+    insecure:
+      'Der Browser berechnet den Fingerabdruck nur auf HTTPS-Seiten; Snowgate prüft den Schlüssel beim Verbinden.',
     unreadable: 'Der Browser konnte diesen Schlüssel nicht lesen ({reason}); Snowgate prüft ihn beim Verbinden.',
     connected: 'Verbunden',
     connectedText: 'Ihr {provider}-Konto ist verbunden.',
@@ -120,7 +130,8 @@ const TEXT = {
     guide: 'Verbindungsanleitung lesen',
     noToken: 'Diese Seite muss aus Ihrer Anwendung geöffnet werden: Sie braucht eine Verbindungssitzung.',
     choose: 'Wählen Sie, was verbunden werden soll',
-    noIntegration: 'Diese Verbindungssitzung erlaubt keine Integration. Bitten Sie die Anwendung, eine mit allowed_integrations zu erstellen.',
+    noIntegration:
+      'Diese Verbindungssitzung erlaubt keine Integration. Bitten Sie die Anwendung, eine mit allowed_integrations zu erstellen.',
     leave: 'Ohne Verbinden verlassen?',
   },
   es: {
@@ -145,8 +156,10 @@ const TEXT = {
     compare: '¿Ya registrada? Compare con RSA_PUBLIC_KEY_FP en DESC USER {user}.',
     copy: 'Copiar',
     copied: 'Copiado',
-    encrypted: 'Esta clave está cifrada: introduzca su frase de contraseña. Snowgate la usa una vez para leer la clave y nunca la guarda.',
-    insecure: 'El navegador solo calcula la huella de la clave en páginas HTTPS; Snowgate comprueba la clave al conectar.',
+    encrypted:
+      'Esta clave está cifrada: introduzca su frase de contraseña. Snowgate la usa una vez para leer la clave y nunca la guarda.',
+    insecure:
+      'El navegador solo calcula la huella de la clave en páginas HTTPS; Snowgate comprueba la clave al conectar.',
     unreadable: 'El navegador no pudo leer esta clave ({reason}); Snowgate la comprueba al conectar.',
     connected: 'Conectado',
     connectedText: 'Su cuenta de {provider} está conectada.',
@@ -157,7 +170,8 @@ const TEXT = {
     guide: 'Leer la guía de conexión',
     noToken: 'Esta página debe abrirse desde su aplicación: necesita una sesión de conexión.',
     choose: 'Elija qué conectar',
-    noIntegration: 'Esta sesión de conexión no permite ninguna integración. Pida a la aplicación que cree una con allowed_integrations.',
+    noIntegration:
+      'Esta sesión de conexión no permite ninguna integración. Pida a la aplicación que cree una con allowed_integrations.',
     leave: '¿Salir sin conectar?',
   },
 };
@@ -188,7 +202,15 @@ const embedded = window.parent !== window;
 const language = pickLanguage(query.get('lang'));
 const card = document.getElementById('card');
 
-const state = { token: null, session: null, integration: null, provider: null, busy: false, dirty: false, connected: false };
+const state = {
+  token: null,
+  session: null,
+  integration: null,
+  provider: null,
+  busy: false,
+  dirty: false,
+  connected: false,
+};
 
 function pickLanguage(requested) {
   for (const candidate of [requested, ...navigator.languages]) {
@@ -209,7 +231,10 @@ function tell(message) {
 }
 
 function fail(errorType, errorMessage) {
-  tell({ type: 'error', payload: { errorType: ERROR_TYPES.has(errorType) ? errorType : 'unknown_error', errorMessage } });
+  tell({
+    type: 'error',
+    payload: { errorType: ERROR_TYPES.has(errorType) ? errorType : 'unknown_error', errorMessage },
+  });
 }
 
 // Theme: `theme` in the query wins over the session's default; colours come from the session.
@@ -220,10 +245,13 @@ function applyTheme(theme) {
 
 /** Black or white, whichever reads better on `hex` (WCAG contrast). */
 function readableOn(hex) {
-  const channels = hex.slice(1).match(/../g).map((pair) => {
-    const value = parseInt(pair, 16) / 255;
-    return value <= 0.04045 ? value / 12.92 : ((value + 0.055) / 1.055) ** 2.4;
-  });
+  const channels = hex
+    .slice(1)
+    .match(/../g)
+    .map((pair) => {
+      const value = parseInt(pair, 16) / 255;
+      return value <= 0.04045 ? value / 12.92 : ((value + 0.055) / 1.055) ** 2.4;
+    });
   const luminance = 0.2126 * channels[0] + 0.7152 * channels[1] + 0.0722 * channels[2];
   return 1.05 / (luminance + 0.05) >= (luminance + 0.05) / 0.05 ? '#ffffff' : '#06121a';
 }
@@ -253,7 +281,16 @@ function header(title) {
     { class: 'head' },
     state.integration ? h('img', { class: 'logo', src: state.integration.logo, alt: '', width: 40, height: 40 }) : null,
     h('h1', { id: 'title', text: title }),
-    embedded ? h('button', { class: 'button quiet icon', type: 'button', 'aria-label': t('close'), title: t('close'), onclick: requestClose, text: '×' }) : null,
+    embedded
+      ? h('button', {
+          class: 'button quiet icon',
+          type: 'button',
+          'aria-label': t('close'),
+          title: t('close'),
+          onclick: requestClose,
+          text: '×',
+        })
+      : null,
   );
 }
 
@@ -264,7 +301,15 @@ function render(...children) {
 
 function renderLoading() {
   card.setAttribute('aria-busy', 'true');
-  show(card, h('div', { class: 'center' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), h('span', { text: t('loading') })));
+  show(
+    card,
+    h(
+      'div',
+      { class: 'center' },
+      h('span', { class: 'spinner', 'aria-hidden': 'true' }),
+      h('span', { text: t('loading') }),
+    ),
+  );
 }
 
 function renderFatal(message) {
@@ -342,7 +387,9 @@ function renderForm() {
   const field = (spec) => {
     const { definition, id, name } = spec;
     const title = definition.title || name;
-    const hint = definition.description ? h('p', { class: 'hint', id: `${id}-hint`, text: definition.description }) : null;
+    const hint = definition.description
+      ? h('p', { class: 'hint', id: `${id}-hint`, text: definition.description })
+      : null;
     const error = h('p', { class: 'field-error', id: `${id}-error`, hidden: true });
     const described = [hint && `${id}-hint`, `${id}-error`].filter(Boolean).join(' ');
     const common = {
@@ -395,7 +442,14 @@ function renderForm() {
         event.preventDefault();
         await loadKeyFile(dropped);
       });
-      tools = h('div', { class: 'tools' }, h('label', { class: 'button small', for: `${id}-file`, text: t('chooseFile') }), file, toggle, loaded);
+      tools = h(
+        'div',
+        { class: 'tools' },
+        h('label', { class: 'button small', for: `${id}-file`, text: t('chooseFile') }),
+        file,
+        toggle,
+        loaded,
+      );
     } else {
       control = h('input', { ...common, type: definition.secret ? 'password' : 'text' });
     }
@@ -408,12 +462,27 @@ function renderForm() {
     inputs.set(spec, { control, error });
     const docLink =
       docs && definition.doc_section
-        ? h('a', { class: 'doc', href: `${docs}${definition.doc_section}`, target: '_blank', rel: 'noopener noreferrer', 'aria-label': t('docs', { field: title }), title: t('docs', { field: title }), text: '?' })
+        ? h('a', {
+            class: 'doc',
+            href: `${docs}${definition.doc_section}`,
+            target: '_blank',
+            rel: 'noopener noreferrer',
+            'aria-label': t('docs', { field: title }),
+            title: t('docs', { field: title }),
+            text: '?',
+          })
         : null;
     return h(
       'div',
       { class: 'field', hidden: spec.hidden || name === PASSPHRASE_FIELD },
-      h('div', { class: 'field-head' }, h('label', { for: id, text: title }), definition.optional ? null : h('span', { class: 'required', 'aria-hidden': 'true', text: '*' }), definition.optional ? h('span', { class: 'badge', text: t('optional') }) : null, docLink),
+      h(
+        'div',
+        { class: 'field-head' },
+        h('label', { for: id, text: title }),
+        definition.optional ? null : h('span', { class: 'required', 'aria-hidden': 'true', text: '*' }),
+        definition.optional ? h('span', { class: 'badge', text: t('optional') }) : null,
+        docLink,
+      ),
       hint,
       control,
       tools,
@@ -435,7 +504,8 @@ function renderForm() {
     const value = valueOf(spec);
     let problem = null;
     if (!value && !spec.definition.optional) problem = t('required');
-    else if (value && spec.definition.pattern && !new RegExp(spec.definition.pattern).test(value)) problem = t('incorrect', { title: spec.definition.title || spec.name });
+    else if (value && spec.definition.pattern && !new RegExp(spec.definition.pattern).test(value))
+      problem = t('incorrect', { title: spec.definition.title || spec.name });
     error.textContent = problem || '';
     error.hidden = !problem;
     control.setAttribute('aria-invalid', String(Boolean(problem)));
@@ -478,14 +548,22 @@ function renderForm() {
         });
         show(
           keyPanel,
-          h('div', { class: 'key-line' }, h('span', { class: 'small muted', text: `${t('fingerprint')} (RSA ${key.bits})` }), h('code', { id: 'key-fingerprint', class: 'fingerprint', text: key.fingerprint })),
+          h(
+            'div',
+            { class: 'key-line' },
+            h('span', { class: 'small muted', text: `${t('fingerprint')} (RSA ${key.bits})` }),
+            h('code', { id: 'key-fingerprint', class: 'fingerprint', text: key.fingerprint }),
+          ),
           h('p', { class: 'small', text: t('register') }),
           h('div', { class: 'statement' }, h('pre', { id: 'key-statement', text: statement }), copyButton),
           h('p', { class: 'small muted', text: t('compare', { user: quoted }) }),
         );
       } catch (error) {
         if (run !== analysis) return;
-        show(keyPanel, h('p', { class: 'small muted', text: t('unreadable', { reason: error.message || error.name }) }));
+        show(
+          keyPanel,
+          h('p', { class: 'small muted', text: t('unreadable', { reason: error.message || error.name }) }),
+        );
       }
     }
     keyPanel.hidden = false;
@@ -522,10 +600,16 @@ function renderForm() {
         try {
           const search = new URLSearchParams({ connect_session_token: state.token });
           for (const [key, value] of Object.entries(params)) search.append(`params[${key}]`, value);
-          const result = await api('POST', `/auth/jwt/${encodeURIComponent(state.integration.unique_key)}`, { query: search, body: credentials });
+          const result = await api('POST', `/auth/jwt/${encodeURIComponent(state.integration.unique_key)}`, {
+            query: search,
+            body: credentials,
+          });
           for (const { control } of inputs.values()) control.value = '';
           state.connected = true;
-          tell({ type: 'connect', payload: { connectionId: result.connectionId, providerConfigKey: result.providerConfigKey } });
+          tell({
+            type: 'connect',
+            payload: { connectionId: result.connectionId, providerConfigKey: result.providerConfigKey },
+          });
           renderSuccess();
         } catch (error) {
           const message = error instanceof ApiError ? error.message : String(error);
@@ -552,7 +636,14 @@ function renderForm() {
     header(t(state.session.isReconnecting ? 'reconnect' : 'title', { provider: providerName() })),
     h('p', { class: 'intro muted small', text: t('intro', { host }) }),
     form,
-    docs ? h('p', { class: 'help small muted' }, `${t('needHelp')} `, h('a', { href: docs, target: '_blank', rel: 'noopener noreferrer', text: t('guide') })) : null,
+    docs
+      ? h(
+          'p',
+          { class: 'help small muted' },
+          `${t('needHelp')} `,
+          h('a', { href: docs, target: '_blank', rel: 'noopener noreferrer', text: t('guide') }),
+        )
+      : null,
   );
   const first = fields.find((spec) => shown(spec));
   if (first) inputs.get(first).control.focus();
@@ -566,7 +657,9 @@ function renderSuccess() {
       { class: 'success' },
       h('div', { class: 'tick', 'aria-hidden': 'true', text: '✓' }),
       h('p', { id: 'connect-success', text: t('connectedText', { provider: providerName() }) }),
-      embedded ? h('button', { class: 'button primary wide', type: 'button', text: t('done'), onclick: requestClose }) : h('p', { class: 'muted', text: t('closeTab') }),
+      embedded
+        ? h('button', { class: 'button primary wide', type: 'button', text: t('done'), onclick: requestClose })
+        : h('p', { class: 'muted', text: t('closeTab') }),
     ),
   );
 }
@@ -576,7 +669,11 @@ function renderSuccess() {
 async function openIntegration(integration) {
   state.integration = integration;
   renderLoading();
-  state.provider = (await api('GET', `/providers/${encodeURIComponent(integration.provider)}`, { headers: { 'Accept-Language': language } })).data;
+  state.provider = (
+    await api('GET', `/providers/${encodeURIComponent(integration.provider)}`, {
+      headers: { 'Accept-Language': language },
+    })
+  ).data;
   renderForm();
 }
 
@@ -623,7 +720,8 @@ function start() {
   // detectClosedAuthWindow concerns OAuth pop-ups; key-pair connections open none.
   window.addEventListener('message', (event) => {
     if (event.source !== window.parent || !event.data || typeof event.data !== 'object') return;
-    if (event.data.type === 'session_token' && typeof event.data.sessionToken === 'string') begin(event.data.sessionToken);
+    if (event.data.type === 'session_token' && typeof event.data.sessionToken === 'string')
+      begin(event.data.sessionToken);
   });
   document.addEventListener('keydown', (event) => {
     if (event.key === 'Escape' && embedded) requestClose();

@@ -46,9 +46,12 @@ function toast(message, tone = 'info') {
   elements.toast.className = `toast alert ${tone}`;
   elements.toast.hidden = false;
   clearTimeout(toastTimer);
-  toastTimer = setTimeout(() => {
-    elements.toast.hidden = true;
-  }, tone === 'bad' ? 9000 : 3500);
+  toastTimer = setTimeout(
+    () => {
+      elements.toast.hidden = true;
+    },
+    tone === 'bad' ? 9000 : 3500,
+  );
 }
 
 /** Runs a user action: disables its button meanwhile, reports failures with the server's words. */
@@ -90,15 +93,30 @@ const STATUS_TONES = {
 };
 
 function badge(text, tone = STATUS_TONES[text] ?? '') {
-  return h('span', { class: `badge ${tone}` }, tone === 'info' && /^(RUNNING|running)$/.test(text) ? [h('span', { class: 'spinner', 'aria-hidden': 'true' }), ' '] : null, text);
+  return h(
+    'span',
+    { class: `badge ${tone}` },
+    tone === 'info' && /^(RUNNING|running)$/.test(text)
+      ? [h('span', { class: 'spinner', 'aria-hidden': 'true' }), ' ']
+      : null,
+    text,
+  );
 }
 
 function time(iso) {
-  return iso ? h('time', { datetime: iso, title: when(iso), text: ago(iso) }) : h('span', { class: 'muted', text: '—' });
+  return iso
+    ? h('time', { datetime: iso, title: when(iso), text: ago(iso) })
+    : h('span', { class: 'muted', text: '—' });
 }
 
 function counts(result) {
-  return h('span', { class: 'counts' }, h('span', { class: 'added', title: 'added', text: `+${result.added ?? 0}` }), h('span', { class: 'updated', title: 'updated', text: `~${result.updated ?? 0}` }), h('span', { class: 'deleted', title: 'deleted', text: `−${result.deleted ?? 0}` }));
+  return h(
+    'span',
+    { class: 'counts' },
+    h('span', { class: 'added', title: 'added', text: `+${result.added ?? 0}` }),
+    h('span', { class: 'updated', title: 'updated', text: `~${result.updated ?? 0}` }),
+    h('span', { class: 'deleted', title: 'deleted', text: `−${result.deleted ?? 0}` }),
+  );
 }
 
 function json(value) {
@@ -106,7 +124,12 @@ function json(value) {
 }
 
 function panel(title, tools, ...body) {
-  return h('section', { class: 'panel' }, h('div', { class: 'panel-head' }, h('h2', { text: title }), h('div', { class: 'tools' }, tools)), body);
+  return h(
+    'section',
+    { class: 'panel' },
+    h('div', { class: 'panel-head' }, h('h2', { text: title }), h('div', { class: 'tools' }, tools)),
+    body,
+  );
 }
 
 function select(label, options, value, onchange) {
@@ -133,7 +156,24 @@ function filter(label, options, holder, key, pager, reload) {
 
 function table(headings, rows, empty) {
   if (!rows.length) return h('p', { class: 'empty muted', text: empty });
-  return h('div', { class: 'table-wrap' }, h('table', {}, h('thead', {}, h('tr', {}, headings.map((heading) => h('th', { scope: 'col', text: heading })))), h('tbody', {}, rows)));
+  return h(
+    'div',
+    { class: 'table-wrap' },
+    h(
+      'table',
+      {},
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          headings.map((heading) => h('th', { scope: 'col', text: heading })),
+        ),
+      ),
+      h('tbody', {}, rows),
+    ),
+  );
 }
 
 /**
@@ -142,7 +182,11 @@ function table(headings, rows, empty) {
  * they showed, across refreshes.
  */
 function expandable(id, expanded, cells, detail, columns) {
-  const row = h('tr', { class: 'clickable', tabindex: 0, 'aria-expanded': String(expanded.has(id)), 'data-id': id }, cells);
+  const row = h(
+    'tr',
+    { class: 'clickable', tabindex: 0, 'aria-expanded': String(expanded.has(id)), 'data-id': id },
+    cells,
+  );
   const holder = h('td', { colspan: columns });
   const detailRow = h('tr', { class: 'detail', hidden: !expanded.has(id) }, holder);
   const fill = async () => {
@@ -192,9 +236,21 @@ class Pager {
     return h(
       'div',
       { class: 'pager' },
-      h('button', { class: 'button small', type: 'button', disabled: this.first, text: '← Newer', onclick: () => (this.cursors.pop(), reload()) }),
+      h('button', {
+        class: 'button small',
+        type: 'button',
+        disabled: this.first,
+        text: '← Newer',
+        onclick: () => (this.cursors.pop(), reload()),
+      }),
       h('span', { class: 'muted small', text: `Page ${this.cursors.length}` }),
-      h('button', { class: 'button small', type: 'button', disabled: next === null || next === undefined, text: 'Older →', onclick: () => (this.cursors.push(next), reload()) }),
+      h('button', {
+        class: 'button small',
+        type: 'button',
+        disabled: next === null || next === undefined,
+        text: 'Older →',
+        onclick: () => (this.cursors.push(next), reload()),
+      }),
     );
   }
 }
@@ -220,14 +276,21 @@ function columnsOf(record) {
   for (const [key, value] of Object.entries(record)) {
     if (key === 'id' || key === '_nango_metadata') continue;
     if (scalar(value)) fields.push(key);
-    else if (!Array.isArray(value)) fields.push(...Object.keys(value).filter((inner) => scalar(value[inner])).map((inner) => `${key}.${inner}`));
+    else if (!Array.isArray(value))
+      fields.push(
+        ...Object.keys(value)
+          .filter((inner) => scalar(value[inner]))
+          .map((inner) => `${key}.${inner}`),
+      );
   }
   const rank = (field) => (NAMING_FIELDS.includes(field) ? NAMING_FIELDS.indexOf(field) : NAMING_FIELDS.length);
   return fields.sort((a, b) => rank(a) - rank(b)).slice(0, 4);
 }
 
 function cellText(record, field) {
-  const value = field.split('.').reduce((object, key) => (object === null || object === undefined ? undefined : object[key]), record);
+  const value = field
+    .split('.')
+    .reduce((object, key) => (object === null || object === undefined ? undefined : object[key]), record);
   return value === null || value === undefined ? '' : String(value);
 }
 
@@ -269,7 +332,10 @@ function connectionsView(route) {
   async function loadList() {
     const query = { limit: 100 };
     if (view.search) query.search = view.search;
-    const [integrations, connections] = await Promise.all([api('GET', '/integrations'), api('GET', '/connections', { query })]);
+    const [integrations, connections] = await Promise.all([
+      api('GET', '/integrations'),
+      api('GET', '/connections', { query }),
+    ]);
     view.integrations = integrations.data;
     view.connections = connections.connections;
     drawList();
@@ -283,8 +349,19 @@ function connectionsView(route) {
           'div',
           { class: 'integration' },
           h('img', { src: integration.logo, alt: '', width: 28, height: 28 }),
-          h('div', { class: 'grow' }, h('div', { class: 'strong', text: integration.display_name }), h('div', { class: 'muted small mono', text: integration.unique_key })),
-          h('button', { class: 'button small wide', type: 'button', text: 'Connect an account', onclick: () => openConnectUI(integration.unique_key, (connectionId) => choose(integration.unique_key, connectionId)) }),
+          h(
+            'div',
+            { class: 'grow' },
+            h('div', { class: 'strong', text: integration.display_name }),
+            h('div', { class: 'muted small mono', text: integration.unique_key }),
+          ),
+          h('button', {
+            class: 'button small wide',
+            type: 'button',
+            text: 'Connect an account',
+            onclick: () =>
+              openConnectUI(integration.unique_key, (connectionId) => choose(integration.unique_key, connectionId)),
+          }),
         ),
       ),
     );
@@ -295,21 +372,41 @@ function connectionsView(route) {
             'ul',
             { class: 'plain-list', id: 'connection-list' },
             view.connections.map((connection) => {
-              const active = view.selected && view.selected.connection_id === connection.connection_id && view.selected.provider_config_key === connection.provider_config_key;
+              const active =
+                view.selected &&
+                view.selected.connection_id === connection.connection_id &&
+                view.selected.provider_config_key === connection.provider_config_key;
               return h(
                 'li',
                 {},
                 h(
                   'a',
-                  { class: `connection${active ? ' active' : ''}`, href: `#/connections/${encodeURIComponent(connection.provider_config_key)}/${encodeURIComponent(connection.connection_id)}`, 'aria-current': active ? 'true' : false, 'data-connection': connection.connection_id },
+                  {
+                    class: `connection${active ? ' active' : ''}`,
+                    href: `#/connections/${encodeURIComponent(connection.provider_config_key)}/${encodeURIComponent(connection.connection_id)}`,
+                    'aria-current': active ? 'true' : false,
+                    'data-connection': connection.connection_id,
+                  },
                   h('span', { class: 'strong mono', text: connection.connection_id }),
-                  h('span', { class: 'muted small', text: `${connection.provider_config_key} · created ${ago(connection.created)}` }),
-                  h('span', { class: 'badges' }, connection.errors.map((error) => badge(`${error.type} error`, 'bad'))),
+                  h('span', {
+                    class: 'muted small',
+                    text: `${connection.provider_config_key} · created ${ago(connection.created)}`,
+                  }),
+                  h(
+                    'span',
+                    { class: 'badges' },
+                    connection.errors.map((error) => badge(`${error.type} error`, 'bad')),
+                  ),
                 ),
               );
             }),
           )
-        : h('p', { class: 'empty muted', text: view.search ? 'No connection matches.' : 'No connection yet. Connect an account, or create one with POST /auth/jwt.' }),
+        : h('p', {
+            class: 'empty muted',
+            text: view.search
+              ? 'No connection matches.'
+              : 'No connection yet. Connect an account, or create one with POST /auth/jwt.',
+          }),
     );
   }
 
@@ -320,8 +417,16 @@ function connectionsView(route) {
   async function loadDetail() {
     const connection = view.selected;
     const [detail, status] = await Promise.all([
-      api('GET', `/connections/${encodeURIComponent(connection.connection_id)}`, { query: { provider_config_key: connection.provider_config_key } }),
-      api('GET', '/sync/status', { query: { provider_config_key: connection.provider_config_key, syncs: '*', connection_id: connection.connection_id } }),
+      api('GET', `/connections/${encodeURIComponent(connection.connection_id)}`, {
+        query: { provider_config_key: connection.provider_config_key },
+      }),
+      api('GET', '/sync/status', {
+        query: {
+          provider_config_key: connection.provider_config_key,
+          syncs: '*',
+          connection_id: connection.connection_id,
+        },
+      }),
     ]);
     view.detail = detail;
     view.syncs = status.syncs.sort((a, b) => `${a.name}::${a.variant}`.localeCompare(`${b.name}::${b.variant}`));
@@ -350,7 +455,16 @@ function connectionsView(route) {
           h(
             'div',
             { class: 'badges' },
-            detail.errors.length ? detail.errors.map((error) => h('a', { class: 'badge bad', href: `#/operations/${encodeURIComponent(error.log_id)}`, title: 'Open the failed operation', text: `${error.type} error` })) : badge('healthy', 'ok'),
+            detail.errors.length
+              ? detail.errors.map((error) =>
+                  h('a', {
+                    class: 'badge bad',
+                    href: `#/operations/${encodeURIComponent(error.log_id)}`,
+                    title: 'Open the failed operation',
+                    text: `${error.type} error`,
+                  }),
+                )
+              : badge('healthy', 'ok'),
           ),
         ),
         h(
@@ -360,16 +474,49 @@ function connectionsView(route) {
           h('dd', { class: 'mono', text: detail.provider_config_key }),
           h('dt', { text: 'Created' }),
           h('dd', {}, time(detail.created_at)),
-          config.length ? [h('dt', { text: 'Account' }), h('dd', { class: 'mono', text: config.map(([key, value]) => `${key}: ${value}`).join(' · ') })] : null,
-          Object.keys(detail.tags || {}).length ? [h('dt', { text: 'Tags' }), h('dd', { class: 'mono', text: Object.entries(detail.tags).map(([key, value]) => `${key}=${value}`).join(' · ') })] : null,
-          detail.metadata && Object.keys(detail.metadata).length ? [h('dt', { text: 'Metadata' }), h('dd', {}, h('details', {}, h('summary', { text: `${Object.keys(detail.metadata).length} keys` }), json(detail.metadata)))] : null,
+          config.length
+            ? [
+                h('dt', { text: 'Account' }),
+                h('dd', { class: 'mono', text: config.map(([key, value]) => `${key}: ${value}`).join(' · ') }),
+              ]
+            : null,
+          Object.keys(detail.tags || {}).length
+            ? [
+                h('dt', { text: 'Tags' }),
+                h('dd', {
+                  class: 'mono',
+                  text: Object.entries(detail.tags)
+                    .map(([key, value]) => `${key}=${value}`)
+                    .join(' · '),
+                }),
+              ]
+            : null,
+          detail.metadata && Object.keys(detail.metadata).length
+            ? [
+                h('dt', { text: 'Metadata' }),
+                h(
+                  'dd',
+                  {},
+                  h(
+                    'details',
+                    {},
+                    h('summary', { text: `${Object.keys(detail.metadata).length} keys` }),
+                    json(detail.metadata),
+                  ),
+                ),
+              ]
+            : null,
         ),
       ),
     );
   }
 
   function syncBody(sync) {
-    return { provider_config_key: view.selected.provider_config_key, connection_id: view.selected.connection_id, syncs: [sync.variant === 'base' ? sync.name : { name: sync.name, variant: sync.variant }] };
+    return {
+      provider_config_key: view.selected.provider_config_key,
+      connection_id: view.selected.connection_id,
+      syncs: [sync.variant === 'base' ? sync.name : { name: sync.name, variant: sync.variant }],
+    };
   }
 
   function drawSyncs() {
@@ -381,29 +528,66 @@ function connectionsView(route) {
         type: 'button',
         text: 'Trigger',
         'data-action': 'trigger',
-        onclick: () => act(trigger, async () => {
-          await api('POST', '/sync/trigger', { body: syncBody(sync) });
-          await loadDetail();
-        }, `Triggered ${sync.name}`),
+        onclick: () =>
+          act(
+            trigger,
+            async () => {
+              await api('POST', '/sync/trigger', { body: syncBody(sync) });
+              await loadDetail();
+            },
+            `Triggered ${sync.name}`,
+          ),
       });
       const toggle = h('button', {
         class: 'button small',
         type: 'button',
         text: paused ? 'Start' : 'Pause',
         'data-action': paused ? 'start' : 'pause',
-        onclick: () => act(toggle, async () => {
-          await api('POST', paused ? '/sync/start' : '/sync/pause', { body: syncBody(sync) });
-          await loadDetail();
-        }, `${paused ? 'Started' : 'Paused'} ${sync.name}`),
+        onclick: () =>
+          act(
+            toggle,
+            async () => {
+              await api('POST', paused ? '/sync/start' : '/sync/pause', { body: syncBody(sync) });
+              await loadDetail();
+            },
+            `${paused ? 'Started' : 'Paused'} ${sync.name}`,
+          ),
       });
       return h(
         'tr',
-        { 'data-sync': sync.name, 'data-variant': sync.variant, 'data-status': sync.status, 'data-finished': sync.finishedAt || '' },
-        h('td', {}, h('div', { class: 'strong', text: sync.name }), h('div', { class: 'muted small', text: `${sync.variant === 'base' ? '' : `${sync.variant} · `}${sync.frequency || ''}` })),
+        {
+          'data-sync': sync.name,
+          'data-variant': sync.variant,
+          'data-status': sync.status,
+          'data-finished': sync.finishedAt || '',
+        },
+        h(
+          'td',
+          {},
+          h('div', { class: 'strong', text: sync.name }),
+          h('div', {
+            class: 'muted small',
+            text: `${sync.variant === 'base' ? '' : `${sync.variant} · `}${sync.frequency || ''}`,
+          }),
+        ),
         h('td', {}, badge(sync.status)),
         h('td', { class: 'last-run' }, time(sync.finishedAt)),
-        h('td', {}, models.length ? models.map(([model, result]) => h('div', { class: 'model-line' }, h('span', { class: 'mono small', text: model }), counts(result))) : h('span', { class: 'muted', text: '—' })),
-        h('td', { class: 'numeric' }, Object.values(sync.recordCount || {}).reduce((sum, count) => sum + count, 0).toLocaleString()),
+        h(
+          'td',
+          {},
+          models.length
+            ? models.map(([model, result]) =>
+                h('div', { class: 'model-line' }, h('span', { class: 'mono small', text: model }), counts(result)),
+              )
+            : h('span', { class: 'muted', text: '—' }),
+        ),
+        h(
+          'td',
+          { class: 'numeric' },
+          Object.values(sync.recordCount || {})
+            .reduce((sum, count) => sum + count, 0)
+            .toLocaleString(),
+        ),
         h('td', {}, paused ? h('span', { class: 'muted', text: 'paused' }) : time(sync.nextScheduledSyncAt)),
         h('td', { class: 'actions' }, trigger, toggle),
       );
@@ -412,12 +596,34 @@ function connectionsView(route) {
       class: 'button small',
       type: 'button',
       text: 'Trigger all',
-      onclick: () => act(all, async () => {
-        await api('POST', '/sync/trigger', { body: { provider_config_key: view.selected.provider_config_key, connection_id: view.selected.connection_id, syncs: [] } });
-        await loadDetail();
-      }, 'Triggered every sync'),
+      onclick: () =>
+        act(
+          all,
+          async () => {
+            await api('POST', '/sync/trigger', {
+              body: {
+                provider_config_key: view.selected.provider_config_key,
+                connection_id: view.selected.connection_id,
+                syncs: [],
+              },
+            });
+            await loadDetail();
+          },
+          'Triggered every sync',
+        ),
     });
-    show(syncsBox, panel('Syncs', all, table(['Sync', 'Status', 'Last run', 'Last result', 'Records', 'Next run', ''], rows, 'This connection has no syncs.')));
+    show(
+      syncsBox,
+      panel(
+        'Syncs',
+        all,
+        table(
+          ['Sync', 'Status', 'Last run', 'Last result', 'Records', 'Next run', ''],
+          rows,
+          'This connection has no syncs.',
+        ),
+      ),
+    );
   }
 
   /** The models the syncs store, as `model|variant` options. */
@@ -436,7 +642,14 @@ function connectionsView(route) {
     const records = view.records;
     const options = modelOptions();
     if (!options.length) {
-      show(recordsBox, panel('Records', null, h('p', { class: 'empty muted', text: 'No records yet: they appear when a sync has run.' })));
+      show(
+        recordsBox,
+        panel(
+          'Records',
+          null,
+          h('p', { class: 'empty muted', text: 'No records yet: they appear when a sync has run.' }),
+        ),
+      );
       return;
     }
     if (!records.option || !options.some(([value]) => value === records.option)) {
@@ -448,7 +661,13 @@ function connectionsView(route) {
     if (variant !== 'base') query.set('variant', variant);
     if (records.filter) query.set('filter', records.filter);
     if (records.pager.cursor) query.set('cursor', records.pager.cursor);
-    const page = await api('GET', '/records', { query, headers: { 'Connection-Id': view.selected.connection_id, 'Provider-Config-Key': view.selected.provider_config_key } });
+    const page = await api('GET', '/records', {
+      query,
+      headers: {
+        'Connection-Id': view.selected.connection_id,
+        'Provider-Config-Key': view.selected.provider_config_key,
+      },
+    });
     drawRecords(options, page);
   }
 
@@ -491,7 +710,10 @@ function connectionsView(route) {
             reload,
           ),
         ],
-        h('p', { class: 'muted small note', text: 'In change order (oldest change first), as GET /records pages them. Click a record to see it whole, with _nango_metadata.' }),
+        h('p', {
+          class: 'muted small note',
+          text: 'In change order (oldest change first), as GET /records pages them. Click a record to see it whole, with _nango_metadata.',
+        }),
         table(['id', ...fields, 'Last action', 'Modified'], rows, 'No records match.'),
         records.pager.controls(page.next_cursor, reload),
       ),
@@ -517,8 +739,30 @@ function connectionsView(route) {
       h(
         'div',
         { class: 'layout' },
-        h('aside', { class: 'side' }, h('section', { class: 'panel' }, h('div', { class: 'panel-head' }, h('h2', { text: 'Integrations' })), integrationsBox), h('section', { class: 'panel' }, h('div', { class: 'panel-head' }, h('h2', { text: 'Connections' })), searchInput, listBox)),
-        h('div', { class: 'detail-column' }, view.selected ? [headBox, syncsBox, recordsBox] : h('section', { class: 'panel' }, h('p', { class: 'empty muted', text: 'Select a connection.' }))),
+        h(
+          'aside',
+          { class: 'side' },
+          h(
+            'section',
+            { class: 'panel' },
+            h('div', { class: 'panel-head' }, h('h2', { text: 'Integrations' })),
+            integrationsBox,
+          ),
+          h(
+            'section',
+            { class: 'panel' },
+            h('div', { class: 'panel-head' }, h('h2', { text: 'Connections' })),
+            searchInput,
+            listBox,
+          ),
+        ),
+        h(
+          'div',
+          { class: 'detail-column' },
+          view.selected
+            ? [headBox, syncsBox, recordsBox]
+            : h('section', { class: 'panel' }, h('p', { class: 'empty muted', text: 'Select a connection.' })),
+        ),
       ),
     );
     await refresh();
@@ -530,15 +774,23 @@ function connectionsView(route) {
 // Connect UI, embedded exactly as @nangohq/frontend embeds it
 
 async function openConnectUI(integration, onConnected) {
-  const session = await api('POST', '/connect/sessions', { body: { tags: { source: 'dashboard' }, allowed_integrations: [integration] } }).catch((error) => {
+  const session = await api('POST', '/connect/sessions', {
+    body: { tags: { source: 'dashboard' }, allowed_integrations: [integration] },
+  }).catch((error) => {
     toast(error.message, 'bad');
     return null;
   });
   if (!session) return;
-  const frame = h('iframe', { id: 'connect-ui', class: 'connect-frame', title: 'Connect an account', src: `/connect/?apiURL=${encodeURIComponent(location.origin)}` });
+  const frame = h('iframe', {
+    id: 'connect-ui',
+    class: 'connect-frame',
+    title: 'Connect an account',
+    src: `/connect/?apiURL=${encodeURIComponent(location.origin)}`,
+  });
   const listener = (event) => {
     if (event.origin !== location.origin || event.source !== frame.contentWindow || !event.data) return;
-    if (event.data.type === 'ready') frame.contentWindow.postMessage({ type: 'session_token', sessionToken: session.data.token }, location.origin);
+    if (event.data.type === 'ready')
+      frame.contentWindow.postMessage({ type: 'session_token', sessionToken: session.data.token }, location.origin);
     if (event.data.type === 'connect') {
       toast(`Connected ${event.data.payload.connectionId}`);
       onConnected(event.data.payload.connectionId);
@@ -566,7 +818,8 @@ const TOGGLES = [
 function summarise(body) {
   if (!body) return '';
   if (body.type === 'sync') {
-    if (body.success === false) return `${body.syncName} · ${body.model} failed: ${(body.error && body.error.type) || 'error'}`;
+    if (body.success === false)
+      return `${body.syncName} · ${body.model} failed: ${(body.error && body.error.type) || 'error'}`;
     const result = body.responseResults || {};
     return `${body.syncName} · ${body.model} +${result.added ?? 0} ~${result.updated ?? 0} −${result.deleted ?? 0}`;
   }
@@ -587,9 +840,26 @@ function webhooksView() {
 
   function drawSettings() {
     const settings = view.settings;
-    const primary = h('input', { id: 'webhook-primary-url', type: 'url', value: settings.primary_url || '', placeholder: 'https://your-app.example/webhooks/snowgate' });
-    const secondary = h('input', { id: 'webhook-secondary-url', type: 'url', value: settings.secondary_url || '', placeholder: 'optional second destination' });
-    const toggles = TOGGLES.map(([key, label]) => h('label', { class: 'check' }, h('input', { type: 'checkbox', name: key, checked: Boolean(settings[key]) }), h('span', { text: label })));
+    const primary = h('input', {
+      id: 'webhook-primary-url',
+      type: 'url',
+      value: settings.primary_url || '',
+      placeholder: 'https://your-app.example/webhooks/snowgate',
+    });
+    const secondary = h('input', {
+      id: 'webhook-secondary-url',
+      type: 'url',
+      value: settings.secondary_url || '',
+      placeholder: 'optional second destination',
+    });
+    const toggles = TOGGLES.map(([key, label]) =>
+      h(
+        'label',
+        { class: 'check' },
+        h('input', { type: 'checkbox', name: key, checked: Boolean(settings[key]) }),
+        h('span', { text: label }),
+      ),
+    );
     const signingKey = h('code', { class: 'secret', text: '•'.repeat(24) });
     const reveal = h('button', {
       class: 'button small',
@@ -601,7 +871,13 @@ function webhooksView() {
         reveal.textContent = hidden ? 'Hide' : 'Reveal';
       },
     });
-    const copyKey = h('button', { class: 'button small', type: 'button', text: 'Copy', onclick: async () => toast((await copy(settings.signing_key)) ? 'Signing key copied' : 'The browser refused the clipboard', 'info') });
+    const copyKey = h('button', {
+      class: 'button small',
+      type: 'button',
+      text: 'Copy',
+      onclick: async () =>
+        toast((await copy(settings.signing_key)) ? 'Signing key copied' : 'The browser refused the clipboard', 'info'),
+    });
     const save = h('button', { class: 'button primary', type: 'submit', text: 'Save' });
     const form = h(
       'form',
@@ -613,23 +889,48 @@ function webhooksView() {
           event.preventDefault();
           const body = { primary_url: primary.value.trim() || null, secondary_url: secondary.value.trim() || null };
           for (const input of form.querySelectorAll('input[type=checkbox]')) body[input.name] = input.checked;
-          act(save, async () => {
-            view.settings = await api('PATCH', '/webhooks/settings', { body });
-            drawSettings();
-          }, 'Webhook settings saved');
+          act(
+            save,
+            async () => {
+              view.settings = await api('PATCH', '/webhooks/settings', { body });
+              drawSettings();
+            },
+            'Webhook settings saved',
+          );
         },
       },
       h('div', { class: 'field' }, h('label', { for: 'webhook-primary-url', text: 'Primary URL' }), primary),
       h('div', { class: 'field' }, h('label', { for: 'webhook-secondary-url', text: 'Secondary URL' }), secondary),
       h('fieldset', { class: 'checks' }, h('legend', { text: 'Send webhooks for' }), toggles),
-      h('div', { class: 'field' }, h('span', { class: 'label', text: 'Signing key (X-Nango-Hmac-Sha256)' }), h('div', { class: 'tools' }, signingKey, reveal, copyKey)),
+      h(
+        'div',
+        { class: 'field' },
+        h('span', { class: 'label', text: 'Signing key (X-Nango-Hmac-Sha256)' }),
+        h('div', { class: 'tools' }, signingKey, reveal, copyKey),
+      ),
       h('div', {}, save),
     );
-    show(settingsBox, panel('Webhook settings', null, settings.primary_url || settings.secondary_url ? null : h('div', { class: 'alert warn', text: 'No webhook URL is set, so Snowgate has nowhere to send webhooks. Set a primary URL, save, then trigger a sync: its webhooks appear below.' }), form));
+    show(
+      settingsBox,
+      panel(
+        'Webhook settings',
+        null,
+        settings.primary_url || settings.secondary_url
+          ? null
+          : h('div', {
+              class: 'alert warn',
+              text: 'No webhook URL is set, so Snowgate has nowhere to send webhooks. Set a primary URL, save, then trigger a sync: its webhooks appear below.',
+            }),
+        form,
+      ),
+    );
   }
 
   async function loadList() {
-    const [deliveries, connections] = await Promise.all([api('GET', '/webhooks/deliveries', { query: listQuery() }), api('GET', '/connections', { query: { limit: 100 } })]);
+    const [deliveries, connections] = await Promise.all([
+      api('GET', '/webhooks/deliveries', { query: listQuery() }),
+      api('GET', '/connections', { query: { limit: 100 } }),
+    ]);
     view.connections = connections.connections;
     drawList(deliveries.deliveries);
   }
@@ -655,10 +956,15 @@ function webhooksView() {
         text: 'Redeliver',
         'data-action': 'redeliver',
         disabled: delivery.status === 'pending',
-        onclick: () => act(redeliver, async () => {
-          await api('POST', `/webhooks/deliveries/${delivery.id}/redeliver`);
-          await loadList();
-        }, `Delivery ${delivery.id} queued again`),
+        onclick: () =>
+          act(
+            redeliver,
+            async () => {
+              await api('POST', `/webhooks/deliveries/${delivery.id}/redeliver`);
+              await loadList();
+            },
+            `Delivery ${delivery.id} queued again`,
+          ),
       });
       return expandable(
         String(delivery.id),
@@ -667,7 +973,11 @@ function webhooksView() {
           h('td', { class: 'numeric mono', text: String(delivery.id) }),
           h('td', {}, badge(delivery.kind, 'info')),
           h('td', { class: 'cell', text: summarise(delivery.body) }),
-          h('td', { class: 'cell mono small', title: (delivery.body && delivery.body.connectionId) || '', text: (delivery.body && delivery.body.connectionId) || '' }),
+          h('td', {
+            class: 'cell mono small',
+            title: (delivery.body && delivery.body.connectionId) || '',
+            text: (delivery.body && delivery.body.connectionId) || '',
+          }),
           h('td', { class: 'cell mono small', title: delivery.url, text: delivery.url }),
           h('td', {}, badge(delivery.status)),
           h('td', { class: 'numeric', text: String(delivery.attempts) }),
@@ -687,7 +997,16 @@ function webhooksView() {
               h('h3', { text: 'Attempts' }),
               table(
                 ['When', 'HTTP', 'Took', 'Error'],
-                (full.attempts_history || []).map((attempt) => h('tr', {}, h('td', {}, time(attempt.attempted_at)), h('td', { text: attempt.http_status ?? '—' }), h('td', { text: `${attempt.duration_ms} ms` }), h('td', { class: 'bad-text', text: attempt.error || '' }))),
+                (full.attempts_history || []).map((attempt) =>
+                  h(
+                    'tr',
+                    {},
+                    h('td', {}, time(attempt.attempted_at)),
+                    h('td', { text: attempt.http_status ?? '—' }),
+                    h('td', { text: `${attempt.duration_ms} ms` }),
+                    h('td', { class: 'bad-text', text: attempt.error || '' }),
+                  ),
+                ),
                 'Not attempted yet.',
               ),
               h('p', { class: 'muted small', text: `Idempotency id ${full.idempotency_id}` }),
@@ -718,7 +1037,11 @@ function webhooksView() {
           ),
           connectionFilter(view, reload),
         ],
-        table(['#', 'Kind', 'What', 'Connection', 'Destination', 'Status', 'Attempts', 'Last error', 'Created', ''], rows, 'No webhook deliveries yet.'),
+        table(
+          ['#', 'Kind', 'What', 'Connection', 'Destination', 'Status', 'Attempts', 'Last error', 'Created', ''],
+          rows,
+          'No webhook deliveries yet.',
+        ),
         view.pager.controls(deliveries.length === ROWS_PER_PAGE && last ? last.id : null, reload),
       ),
     );
@@ -737,7 +1060,10 @@ function webhooksView() {
 
 /** A select of connections for the deliveries and operations filters. */
 function connectionFilter(view, reload) {
-  const options = view.connections.map((connection) => [JSON.stringify([connection.provider_config_key, connection.connection_id]), connection.connection_id]);
+  const options = view.connections.map((connection) => [
+    JSON.stringify([connection.provider_config_key, connection.connection_id]),
+    connection.connection_id,
+  ]);
   return filter('Connection', [['', 'Every connection'], ...options], view, 'connection', view.pager, reload);
 }
 
@@ -751,13 +1077,21 @@ function duration(operation) {
 
 function operationSummary(operation) {
   const summary = operation.summary || {};
-  if (summary.error) return typeof summary.error === 'string' ? summary.error : summary.error.message || JSON.stringify(summary.error);
+  if (summary.error)
+    return typeof summary.error === 'string' ? summary.error : summary.error.message || JSON.stringify(summary.error);
   if ('added' in summary) return `+${summary.added} ~${summary.updated ?? 0} −${summary.deleted ?? 0}`;
   return '';
 }
 
 function operationsView(route) {
-  const view = { kind: '', status: '', connection: '', connections: [], pager: new Pager(), expanded: new Map(route.operation ? [[route.operation, null]] : []) };
+  const view = {
+    kind: '',
+    status: '',
+    connection: '',
+    connections: [],
+    pager: new Pager(),
+    expanded: new Map(route.operation ? [[route.operation, null]] : []),
+  };
   const listBox = h('div');
 
   async function load() {
@@ -797,7 +1131,9 @@ function operationsView(route) {
           h('td', { class: 'cell', title: operationSummary(operation), text: operationSummary(operation) }),
         ],
         async () => {
-          const { messages } = await api('GET', `/operations/${encodeURIComponent(operation.id)}/messages`, { query: { limit: 200 } });
+          const { messages } = await api('GET', `/operations/${encodeURIComponent(operation.id)}/messages`, {
+            query: { limit: 200 },
+          });
           return h(
             'div',
             { class: 'split' },
@@ -806,10 +1142,32 @@ function operationsView(route) {
               {},
               h('h3', { text: 'Messages' }),
               messages.length
-                ? h('ol', { class: 'plain-list messages' }, messages.map((message) => h('li', { class: `level-${message.level}` }, h('time', { datetime: message.created_at, text: new Date(message.created_at).toLocaleTimeString() }), h('span', { class: 'badge', text: message.level }), h('span', { text: message.message }), message.fields ? h('code', { class: 'small', text: JSON.stringify(message.fields) }) : null)))
+                ? h(
+                    'ol',
+                    { class: 'plain-list messages' },
+                    messages.map((message) =>
+                      h(
+                        'li',
+                        { class: `level-${message.level}` },
+                        h('time', {
+                          datetime: message.created_at,
+                          text: new Date(message.created_at).toLocaleTimeString(),
+                        }),
+                        h('span', { class: 'badge', text: message.level }),
+                        h('span', { text: message.message }),
+                        message.fields ? h('code', { class: 'small', text: JSON.stringify(message.fields) }) : null,
+                      ),
+                    ),
+                  )
                 : h('p', { class: 'muted', text: 'No messages.' }),
             ),
-            h('div', {}, h('h3', { text: 'Summary' }), json(operation.summary), h('p', { class: 'muted small mono', text: `id ${operation.id}` })),
+            h(
+              'div',
+              {},
+              h('h3', { text: 'Summary' }),
+              json(operation.summary),
+              h('p', { class: 'muted small mono', text: `id ${operation.id}` }),
+            ),
           );
         },
         7,
@@ -821,8 +1179,22 @@ function operationsView(route) {
       panel(
         'Operations',
         [
-          filter('Kind', [['', 'Every kind'], ...['sync', 'action', 'auth', 'proxy', 'webhook'].map((kind) => [kind, kind])], view, 'kind', view.pager, reload),
-          filter('Status', [['', 'Every status'], ...['running', 'success', 'failed'].map((status) => [status, status])], view, 'status', view.pager, reload),
+          filter(
+            'Kind',
+            [['', 'Every kind'], ...['sync', 'action', 'auth', 'proxy', 'webhook'].map((kind) => [kind, kind])],
+            view,
+            'kind',
+            view.pager,
+            reload,
+          ),
+          filter(
+            'Status',
+            [['', 'Every status'], ...['running', 'success', 'failed'].map((status) => [status, status])],
+            view,
+            'status',
+            view.pager,
+            reload,
+          ),
           connectionFilter(view, reload),
         ],
         table(['Started', 'Kind', 'Name', 'Connection', 'Status', 'Took', 'Summary'], rows, 'No operations yet.'),
