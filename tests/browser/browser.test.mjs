@@ -86,10 +86,10 @@ async function newPage(name) {
 }
 
 /** The browser logs a refused request as an error; a test that causes one takes it back. */
-function expectRefusedRequest(name, status) {
-  const index = pageErrors.findIndex((error) => error.startsWith(`${name}: `) && error.includes(`status of ${status}`));
-  assert.notEqual(index, -1, `${name} logged the refused request (${status}): ${JSON.stringify(pageErrors)}`);
-  pageErrors.splice(index, 1);
+async function expectRefusedRequest(name, status) {
+  const logged = (error) => error.startsWith(`${name}: `) && error.includes(`status of ${status}`);
+  await eventually(`${name} to log the refused request (${status})`, () => pageErrors.some(logged), 5);
+  pageErrors.splice(pageErrors.findIndex(logged), 1);
 }
 
 async function shoot(page, name) {
@@ -282,7 +282,7 @@ test('(b) a key Snowflake does not know shows the server’s cause and the app g
 
   await page.waitForFunction(() => window.connectEvents.some((event) => event.type === 'error'));
   const [error] = await events(page, 'error');
-  expectRefusedRequest('connect-error', 400);
+  await expectRefusedRequest('connect-error', 400);
   assert.equal(error.payload.errorType, 'connection_test_failed');
   const shown = await frame.locator('#connect-error').textContent();
   assert.equal(error.payload.errorMessage, shown, 'the app gets the message the user sees');
@@ -305,7 +305,7 @@ test('(c) the dashboard shows the demo connection, its syncs and records, and tr
   await page.getByLabel('Secret API key').fill('00000000-0000-4000-8000-000000000000');
   await page.getByRole('button', { name: 'Open the dashboard' }).click();
   await page.getByText('Authentication failed').waitFor();
-  expectRefusedRequest('dashboard', 401);
+  await expectRefusedRequest('dashboard', 401);
   await page.getByLabel('Secret API key').fill(secretKey);
   await page.getByRole('button', { name: 'Open the dashboard' }).click();
 
@@ -428,6 +428,11 @@ test('(e) the dashboard embeds the Connect UI, and takes a key handed over in th
   assert.ok(!page.url().includes(secretKey), 'the key leaves the address bar');
   await page.reload();
   await page.locator('#connection-list').waitFor();
+  await page.goto(`${snowgate}/#/connections/${integration}/no-such-connection`);
+  await page.getByRole('heading', { name: 'Connection not found' }).waitFor();
+  await expectRefusedRequest('dashboard-fragment', 404);
+  await expectRefusedRequest('dashboard-fragment', 400);
+  await page.goto(`${snowgate}/#/connections`);
 
   await page.getByRole('button', { name: 'Connect an account' }).click();
   const frame = page.frameLocator('#connect-ui');

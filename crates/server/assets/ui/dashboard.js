@@ -416,18 +416,30 @@ function connectionsView(route) {
 
   async function loadDetail() {
     const connection = view.selected;
-    const [detail, status] = await Promise.all([
-      api('GET', `/connections/${encodeURIComponent(connection.connection_id)}`, {
-        query: { provider_config_key: connection.provider_config_key },
-      }),
-      api('GET', '/sync/status', {
-        query: {
-          provider_config_key: connection.provider_config_key,
-          syncs: '*',
-          connection_id: connection.connection_id,
-        },
-      }),
-    ]);
+    let detail;
+    let status;
+    try {
+      [detail, status] = await Promise.all([
+        api('GET', `/connections/${encodeURIComponent(connection.connection_id)}`, {
+          query: { provider_config_key: connection.provider_config_key },
+        }),
+        api('GET', '/sync/status', {
+          query: {
+            provider_config_key: connection.provider_config_key,
+            syncs: '*',
+            connection_id: connection.connection_id,
+          },
+        }),
+      ]);
+    } catch (error) {
+      // A connection deleted meanwhile, or a stale link: say so once instead of failing each refresh.
+      if (!(error instanceof ApiError) || (error.status !== 404 && error.status !== 400)) throw error;
+      view.missing = true;
+      show(headBox, panel('Connection not found', null, h('div', { class: 'alert warn', text: error.message })));
+      show(syncsBox);
+      show(recordsBox);
+      return;
+    }
     view.detail = detail;
     view.syncs = status.syncs.sort((a, b) => `${a.name}::${a.variant}`.localeCompare(`${b.name}::${b.variant}`));
     drawHead();
@@ -727,7 +739,7 @@ function connectionsView(route) {
       choose(first.provider_config_key, first.connection_id);
       return;
     }
-    if (view.selected) await loadDetail();
+    if (view.selected && !view.missing) await loadDetail();
   }
 
   async function open() {
