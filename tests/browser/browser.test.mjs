@@ -305,6 +305,7 @@ test('(c) the dashboard shows the demo connection, its syncs and records, and tr
   await page.getByLabel('Secret API key').fill('00000000-0000-4000-8000-000000000000');
   await page.getByRole('button', { name: 'Open the dashboard' }).click();
   await page.getByText('Authentication failed').waitFor();
+  await shoot(page, 'dashboard-sign-in');
   await expectRefusedRequest('dashboard', 401);
   await page.getByLabel('Secret API key').fill(secretKey);
   await page.getByRole('button', { name: 'Open the dashboard' }).click();
@@ -353,6 +354,8 @@ test('(c) the dashboard shows the demo connection, its syncs and records, and tr
   await page.getByRole('button', { name: 'Save' }).click();
   await page.getByText('Webhook settings saved').waitFor();
   await page.getByRole('link', { name: 'Connections' }).click();
+  await page.locator('[data-connection="demo"]').click();
+  await page.waitForURL(/#\/connections\/snowflake-jwt\/demo$/);
   const databases = page.locator('tr[data-sync="databases"]');
   await databases.getByRole('button', { name: 'Trigger' }).click();
   await eventually('the databases webhook', () => webhooks.some((webhook) => webhook.body.syncName === 'databases'));
