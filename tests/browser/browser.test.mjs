@@ -9,7 +9,8 @@
 //     webhook settings, deliveries (with redelivery) and operations work;
 // (d) a connect link (?session_token=) works in a tab of its own, in French, with an encrypted
 //     key and its passphrase;
-// (e) the dashboard embeds the Connect UI itself, and takes a key handed over in the fragment.
+// (e) the dashboard embeds the Connect UI itself, and takes a key handed over in the fragment;
+// (f) the Connect UI's policy keeps it from sending anything to another origin.
 // No page may log an error (a Content-Security-Policy violation is one).
 import assert from 'node:assert/strict';
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
@@ -45,6 +46,7 @@ let context;
 let profile;
 let hostServer;
 let hostURL;
+const hostRequests = [];
 let receiver;
 const webhooks = [];
 const pageErrors = [];
@@ -142,6 +144,7 @@ before(async () => {
   const frontend = join(modules, '@nangohq', 'frontend', 'dist');
   hostServer = createServer((request, response) => {
     const path = new URL(request.url, 'http://host').pathname;
+    hostRequests.push(path);
     if (path === '/favicon.ico') return response.writeHead(204).end();
     const file =
       path === '/'
@@ -449,6 +452,25 @@ test('(e) the dashboard embeds the Connect UI, and takes a key handed over in th
   await page.reload();
   await page.getByLabel('Secret API key').waitFor();
   assert.equal(await page.locator('#connection-list').count(), 0, 'signing out forgets the key');
+  await page.close();
+});
+
+test('(f) the Connect UI sends nothing to an API on another origin, whatever apiURL says', async () => {
+  const token = await newSession({ end_user_id: 'phished-user' });
+  const page = await newPage('connect-elsewhere');
+  const elsewhere = new URL(hostURL).origin;
+  await page.goto(`${snowgate}/connect/?session_token=${token}&apiURL=${encodeURIComponent(elsewhere)}`);
+  await page.getByText('talks only to the Snowgate server that serves it').waitFor();
+  // The browser blocked both requests (the session and the integrations) and said so.
+  const logged = () => pageErrors.filter((error) => error.startsWith('connect-elsewhere: '));
+  await eventually('both blocked requests logged', () =>
+    ['/connect/session', '/integrations'].every((path) => logged().some((error) => error.includes(path))),
+  );
+  for (const error of logged()) {
+    assert.match(error, /Content Security Policy/);
+    pageErrors.splice(pageErrors.indexOf(error), 1);
+  }
+  assert.ok(!hostRequests.some((path) => path.startsWith('/connect/')), JSON.stringify(hostRequests));
   await page.close();
 });
 

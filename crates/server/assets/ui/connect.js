@@ -51,6 +51,8 @@ const TEXT = {
     noIntegration:
       'This connect session allows no integration. Ask the application to create one with allowed_integrations.',
     leave: 'Leave without connecting?',
+    otherOrigin:
+      'This Connect UI talks only to the Snowgate server that serves it ({origin}): set apiURL to that server.',
   },
   fr: {
     title: 'Connecter {provider}',
@@ -91,6 +93,8 @@ const TEXT = {
     noIntegration:
       'Cette session de connexion n’autorise aucune intégration. Demandez à l’application d’en créer une avec allowed_integrations.',
     leave: 'Quitter sans connecter ?',
+    otherOrigin:
+      'Cette interface ne parle qu’au serveur Snowgate qui la sert ({origin}) : donnez son adresse dans apiURL.',
   },
   de: {
     title: '{provider} verbinden',
@@ -133,6 +137,8 @@ const TEXT = {
     noIntegration:
       'Diese Verbindungssitzung erlaubt keine Integration. Bitten Sie die Anwendung, eine mit allowed_integrations zu erstellen.',
     leave: 'Ohne Verbinden verlassen?',
+    otherOrigin:
+      'Diese Oberfläche spricht nur mit dem Snowgate-Server, der sie ausliefert ({origin}): Setzen Sie apiURL auf diesen Server.',
   },
   es: {
     title: 'Conectar {provider}',
@@ -173,6 +179,8 @@ const TEXT = {
     noIntegration:
       'Esta sesión de conexión no permite ninguna integración. Pida a la aplicación que cree una con allowed_integrations.',
     leave: '¿Salir sin conectar?',
+    otherOrigin:
+      'Esta interfaz solo habla con el servidor Snowgate que la sirve ({origin}): ponga ese servidor en apiURL.',
   },
 };
 
@@ -612,7 +620,7 @@ function renderForm() {
           });
           renderSuccess();
         } catch (error) {
-          const message = error instanceof ApiError ? error.message : String(error);
+          const message = describe(error);
           show(alert, h('div', {}, h('strong', { text: t('failed') }), h('p', { id: 'connect-error', text: message })));
           alert.hidden = false;
           submit.textContent = t('tryAgain');
@@ -699,9 +707,18 @@ async function begin(token) {
   }
 }
 
+/** What went wrong, in the server's words; an API on another origin is refused by the page's policy. */
+function describe(error) {
+  if (!(error instanceof ApiError)) return String(error);
+  if (error.status === 0 && new URL(apiURL).origin !== location.origin) {
+    return `${error.message}. ${t('otherOrigin', { origin: location.origin })}`;
+  }
+  return error.message;
+}
+
 /** Shows why the session or the provider could not be read, and tells the parent. */
 function renderFailure(error) {
-  const message = error instanceof ApiError ? error.message : String(error);
+  const message = describe(error);
   renderFatal(message);
   fail(error instanceof ApiError && error.status === 401 ? 'missing_connect_session_token' : 'unknown_error', message);
 }

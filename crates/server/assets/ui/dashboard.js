@@ -96,9 +96,7 @@ function badge(text, tone = STATUS_TONES[text] ?? '') {
   return h(
     'span',
     { class: `badge ${tone}` },
-    tone === 'info' && /^(RUNNING|running)$/.test(text)
-      ? [h('span', { class: 'spinner', 'aria-hidden': 'true' }), ' ']
-      : null,
+    /^running$/i.test(text) ? [h('span', { class: 'spinner', 'aria-hidden': 'true' }), ' '] : null,
     text,
   );
 }

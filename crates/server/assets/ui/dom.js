@@ -28,7 +28,8 @@ export function show(element, ...children) {
   );
 }
 
-const relative = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
+// English, like the dashboard's own words; absolute dates follow the browser's locale.
+const relative = new Intl.RelativeTimeFormat('en', { numeric: 'auto' });
 const units = [
   ['day', 86400],
   ['hour', 3600],
