@@ -25,7 +25,7 @@ if [ ! -f "$modules/node_modules/.complete" ]; then
   rm -rf "$modules"
   mkdir -p "$modules"
   cp tests/browser/package.json tests/browser/package-lock.json "$modules/"
-  (cd "$modules" && npm ci --no-audit --no-fund --loglevel=error)
+  (cd "$modules" && npm ci --no-audit --no-fund --no-update-notifier --loglevel=error)
   touch "$modules/node_modules/.complete"
 fi
 
