@@ -5,8 +5,9 @@
 //! Contract: the files are embedded in the binary and served as they are, never templated, so no
 //! secret, token or server state can end up in a page; pages read everything through the public
 //! API with the credential their user holds (a connect-session token, or the secret key the
-//! operator types). Every answer carries `Cache-Control: no-cache` with a strong `ETag` (a browser
-//! revalidates with one `304` and never runs a previous version's script), `nosniff` and
+//! operator types). Every answer carries `Cache-Control: no-cache` with an `ETag` (a browser
+//! revalidates with one `304` and never runs a previous version's script; weak, since the same
+//! tag covers the gzip-compressed and the plain form), `nosniff` and
 //! `Referrer-Policy: no-referrer` (connect links carry the session token in the query). Pages
 //! carry a Content-Security-Policy that allows scripts and styles only from these files and
 //! network requests only to this server: the Connect UI cannot be made to send a private key
@@ -88,7 +89,7 @@ impl Served {
         headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
         headers.insert(
             ETAG,
-            HeaderValue::from_str(&format!("\"{etag}\"")).expect("hex is a valid header value"),
+            HeaderValue::from_str(&format!("W/\"{etag}\"")).expect("hex is a valid header value"),
         );
         headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
         headers.insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
@@ -101,14 +102,15 @@ impl Served {
 
     /// The file, or `304` when the browser's copy (`If-None-Match`) is current.
     fn respond(&self, request: &HeaderMap) -> Response {
-        let etag = &self.headers[ETAG];
+        let etag = self.headers[ETAG].as_bytes().strip_prefix(b"W/");
+        // Weak comparison (RFC 9110 §13.1.2), as If-None-Match asks.
         let fresh = request
             .get_all(IF_NONE_MATCH)
             .iter()
             .filter_map(|value| value.to_str().ok())
             .flat_map(|value| value.split(','))
             .map(|tag| tag.trim().trim_start_matches("W/"))
-            .any(|tag| tag == "*" || tag.as_bytes() == etag.as_bytes());
+            .any(|tag| tag == "*" || Some(tag.as_bytes()) == etag);
         if fresh {
             (StatusCode::NOT_MODIFIED, (*self.headers).clone()).into_response()
         } else {
@@ -272,12 +274,9 @@ mod tests {
             .await
             .unwrap();
         let etag = header(&first, ETAG).to_owned();
-        assert!(etag.starts_with('"') && etag.len() == 34, "{etag}");
-        for tag in [
-            etag.clone(),
-            format!("W/{etag}"),
-            format!("\"other\", {etag}"),
-        ] {
+        assert!(etag.starts_with("W/\"") && etag.len() == 36, "{etag}");
+        let strong = etag.trim_start_matches("W/").to_owned();
+        for tag in [etag.clone(), strong, format!("\"other\", {etag}")] {
             let again = http
                 .get(format!("{url}/ui/connect.js"))
                 .header(IF_NONE_MATCH, tag)
