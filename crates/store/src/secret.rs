@@ -85,14 +85,30 @@ impl MasterKey {
             source,
         };
         std::fs::create_dir_all(data_dir).map_err(file_error)?;
+        // Written under a private name, then linked into place: the key file appears complete
+        // or not at all, and of two processes starting together exactly one key wins.
+        let staging = data_dir.join(format!(
+            "{MASTER_KEY_FILE}.{}.tmp",
+            uuid::Uuid::new_v4().simple()
+        ));
         let mut options = std::fs::OpenOptions::new();
-        options.write(true).create_new(true);
+        options.write(true).create(true).truncate(true);
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let mut file = options.open(&path).map_err(file_error)?;
-        file.write_all(key.to_base64().expose_secret().as_bytes())
-            .and_then(|()| file.sync_all())
-            .map_err(file_error)?;
+        let written = options.open(&staging).and_then(|mut file| {
+            file.write_all(key.to_base64().expose_secret().as_bytes())?;
+            file.sync_all()
+        });
+        let linked = written.and_then(|()| std::fs::hard_link(&staging, &path));
+        // Best effort: a leftover staging file holds no key anyone uses.
+        let _ = std::fs::remove_file(&staging);
+        match linked {
+            Ok(()) => {}
+            Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
+                return Self::load_or_create(data_dir);
+            }
+            Err(error) => return Err(file_error(error)),
+        }
         tracing::warn!(
             path = %path.display(),
             key_id = %key.id(),

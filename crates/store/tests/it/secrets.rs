@@ -210,3 +210,41 @@ async fn sealed_values_are_bound_to_their_row(ctx: Ctx) -> anyhow::Result<()> {
     assert!(store.credentials(a.id).await?.is_some());
     Ok(())
 }
+
+/// Without `SNOWGATE_ENCRYPTION_KEY` the embedded store generates `master.key` once (private to
+/// its owner); processes starting together agree on one key, and later starts reuse it.
+#[tokio::test]
+async fn generated_master_key_is_created_once() -> anyhow::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+
+    let dir = tempfile::tempdir()?;
+    let generate =
+        |dir: std::path::PathBuf| std::thread::spawn(move || MasterKey::load_or_create(&dir));
+    let (first, second) = (
+        generate(dir.path().to_owned()),
+        generate(dir.path().to_owned()),
+    );
+    let (first, second) = (first.join().unwrap()?, second.join().unwrap()?);
+    assert_eq!(first.id(), second.id(), "one key wins");
+    let path = dir.path().join(snowgate_store::secret::MASTER_KEY_FILE);
+    assert_eq!(
+        std::fs::metadata(&path)?.permissions().mode() & 0o777,
+        0o600
+    );
+    assert_eq!(
+        std::fs::read_dir(dir.path())?.count(),
+        1,
+        "no staging files left"
+    );
+
+    let store = snowgate_store::connect(snowgate_store::StoreConfig::new(dir.path())).await?;
+    let connection = connection(&store, "c1").await?;
+    store.close().await;
+    let again = snowgate_store::connect(snowgate_store::StoreConfig::new(dir.path())).await?;
+    assert!(
+        again.credentials(connection.id).await?.is_some(),
+        "the file's key opens the database"
+    );
+    assert_eq!(MasterKey::load_or_create(dir.path())?.id(), first.id());
+    Ok(())
+}
