@@ -3,7 +3,9 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::support::{App, Backend, INTEGRATION, Snowflake, send, spawn};
+use crate::support::{App, Backend, INTEGRATION, Snowflake, api_tests, send, spawn};
+
+api_tests!(run_now_queue_and_fail_with_nangos_codes);
 
 async fn action(
     app: &App,
@@ -32,10 +34,9 @@ async fn action(
     )
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn run_now_queue_and_fail_with_nangos_codes() -> anyhow::Result<()> {
+async fn run_now_queue_and_fail_with_nangos_codes(backend: Backend) -> anyhow::Result<()> {
     let snowflake = Snowflake::start().await?;
-    let app = spawn(Backend::Sqlite, |_| {}).await?;
+    let app = spawn(backend, |_| {}).await?;
     let connection = app.connect(&snowflake, json!({})).await;
 
     let (status, output, _) = action(

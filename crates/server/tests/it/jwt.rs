@@ -4,7 +4,9 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::support::{App, Backend, INTEGRATION, Snowflake, send, spawn};
+use crate::support::{App, Backend, INTEGRATION, Snowflake, api_tests, send, spawn};
+
+api_tests!(connect_through_a_session);
 
 async fn post_auth(app: &App, query: &str, body: &Value) -> (u16, Value) {
     send(
@@ -14,10 +16,9 @@ async fn post_auth(app: &App, query: &str, body: &Value) -> (u16, Value) {
     .await
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn connect_through_a_session() -> anyhow::Result<()> {
+async fn connect_through_a_session(backend: Backend) -> anyhow::Result<()> {
     let snowflake = Snowflake::start().await?;
-    let app = spawn(Backend::Sqlite, |config| config.api.read_credentials = true).await?;
+    let app = spawn(backend, |config| config.api.read_credentials = true).await?;
     let token = app
         .session_token(json!({"tags": {"end_user_id": "u_1"}, "webhook_url_override": "https://app.example/hooks"}))
         .await;

@@ -4,12 +4,13 @@
 use reqwest::Method;
 use serde_json::json;
 
-use crate::support::{Backend, INTEGRATION, Snowflake, spawn};
+use crate::support::{Backend, INTEGRATION, Snowflake, api_tests, spawn};
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn trigger_status_records_and_controls() -> anyhow::Result<()> {
+api_tests!(trigger_status_records_and_controls);
+
+async fn trigger_status_records_and_controls(backend: Backend) -> anyhow::Result<()> {
     let snowflake = Snowflake::start().await?;
-    let app = spawn(Backend::Sqlite, |_| {}).await?;
+    let app = spawn(backend, |_| {}).await?;
     let connection = app.connect(&snowflake, json!({})).await;
 
     let (status, body) = app

@@ -11,7 +11,9 @@ use axum::{body::Bytes, http::HeaderMap, http::StatusCode};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::support::{Backend, INTEGRATION, Snowflake, spawn};
+use crate::support::{Backend, INTEGRATION, Snowflake, api_tests, spawn};
+
+api_tests!(a_failing_receiver_recovers_without_loss_or_duplicates);
 
 /// What the receiver got: bodies it accepted, and how many requests it refused.
 #[derive(Default)]
@@ -49,11 +51,12 @@ fn hmac_hex(key: &str, body: &[u8]) -> String {
     hex::encode(aws_lc_rs::hmac::sign(&key, body).as_ref())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_failing_receiver_recovers_without_loss_or_duplicates() -> anyhow::Result<()> {
+async fn a_failing_receiver_recovers_without_loss_or_duplicates(
+    backend: Backend,
+) -> anyhow::Result<()> {
     let snowflake = Snowflake::start().await?;
     let (url, received) = receiver(6).await?;
-    let app = spawn(Backend::Sqlite, |config| {
+    let app = spawn(backend, |config| {
         config.engine.webhooks.first_retry_delay_ms = 50;
         config.engine.webhooks.max_retry_delay_secs = 1;
         config.engine.webhooks.max_attempts = 40;
