@@ -86,8 +86,9 @@ pub struct ApiConfig {
     /// The URL apps reach this server at, for links it hands out (connect links, logos, status
     /// URLs); default `http://<listen>`.
     pub public_url: Option<String>,
-    /// The Connect UI that connect links open, given the session token and this API's URL.
-    pub connect_ui_url: String,
+    /// The Connect UI that connect links open, given the session token and this API's URL;
+    /// default this server's own, `<public_url>/connect/`.
+    pub connect_ui_url: Option<String>,
     /// Whether the secret key may read connections' credentials (private key, JWT): Nango's
     /// `environment:connections:read_credentials` scope. Off unless configured.
     pub read_credentials: bool,
@@ -101,7 +102,7 @@ impl Default for ApiConfig {
     fn default() -> Self {
         Self {
             public_url: None,
-            connect_ui_url: "https://connect.nango.dev".into(),
+            connect_ui_url: None,
             read_credentials: false,
             rate_limit_per_minute: NonZeroU32::new(600_000).expect("non-zero"),
             proxy_retry_base_ms: 3_000,

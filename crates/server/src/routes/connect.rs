@@ -235,7 +235,11 @@ async fn store_session(state: &AppState, session: ConnectSession) -> ApiResult<R
         .create_connect_session(&token, &session)
         .await?;
     let token = token.expose_secret().to_owned();
-    let mut link = url::Url::parse(&state.api().connect_ui_url).map_err(|error| {
+    let connect_ui = match &state.api().connect_ui_url {
+        Some(url) => url.clone(),
+        None => format!("{}/connect/", state.public_url()),
+    };
+    let mut link = url::Url::parse(&connect_ui).map_err(|error| {
         ApiError::internal(
             "building the connect link",
             format!("api.connect_ui_url: {error}"),

@@ -33,7 +33,10 @@ async fn session_lifecycle(backend: Backend) -> anyhow::Result<()> {
     assert!(hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()));
     let link = created["data"]["connect_link"].as_str().unwrap();
     assert!(
-        link.starts_with("https://connect.nango.dev/?session_token=nango_connect_session_"),
+        link.starts_with(&format!(
+            "{}/connect/?session_token=nango_connect_session_",
+            app.url
+        )),
         "{link}"
     );
     assert!(
