@@ -33,7 +33,7 @@ use snowgate_store::{
     NewRecord, NewSync, OperationKind, OperationStatus, Run, RunId, RunStatus, SaveBatch,
     SaveCounts, Store, StoreError, SyncErrorUpdate, SyncState,
 };
-use tokio::sync::watch;
+use tokio::{sync::watch, task::JoinHandle};
 use tokio_util::sync::CancellationToken;
 
 use crate::{
@@ -205,6 +205,7 @@ pub(crate) struct RunContext {
     progress: Option<watch::Sender<Progress>>,
     tracking: Option<RunId>,
     saved_checkpoint: Option<Value>,
+    in_flight: Option<(JoinHandle<Result<SaveCounts, StoreError>>, Option<Value>)>,
 }
 
 impl RunContext {
@@ -299,12 +300,9 @@ impl RunContext {
         let Some(record) = self.policy.apply(outcome, &mut self.skipped)? else {
             return Ok(());
         };
-        let payload = serde_json::value::to_raw_value(&record.payload).map_err(|error| {
-            RunError::Invalid(format!("a record could not be written as JSON: {error}"))
-        })?;
         self.buffer.push(NewRecord {
             external_id: record.id,
-            payload,
+            payload: record.json,
             hash: *record.hash.as_bytes(),
         });
         if self.buffer.len() >= self.batch_size {
@@ -333,26 +331,51 @@ impl RunContext {
     /// Saves the buffered records with the pending checkpoint.
     pub(crate) async fn flush(&mut self) -> Result<(), RunError> {
         self.check()?;
-        let store = self.engine.store();
+        self.settle().await?;
+        let store = self.engine.store().clone();
         if self.buffer.is_empty() {
             if let Some(checkpoint) = self.pending_checkpoint.take() {
                 store
                     .save_checkpoint(self.sync.id, Some(&checkpoint))
                     .await?;
+                self.saved_checkpoint = Some(checkpoint);
             }
             return Ok(());
         }
+        // The batch is written while the next one is read and prepared: saves stay in order
+        // (one in flight at a time), so checkpoints commit in order too.
+        let records = std::mem::replace(&mut self.buffer, Vec::with_capacity(self.batch_size));
         let checkpoint = self.pending_checkpoint.take();
-        let counts = store
-            .save_records(SaveBatch {
-                connection: self.connection.id,
-                model: &self.model,
-                records: &self.buffer,
-                run: self.run.id,
-                checkpoint: checkpoint.as_ref().map(|c| (self.sync.id, c)),
-            })
-            .await?;
-        self.buffer.clear();
+        let (connection, model, run, sync) = (
+            self.connection.id,
+            self.model.clone(),
+            self.run.id,
+            self.sync.id,
+        );
+        let saved = checkpoint.clone();
+        let save = tokio::spawn(async move {
+            store
+                .save_records(SaveBatch {
+                    connection,
+                    model: &model,
+                    records: &records,
+                    run,
+                    checkpoint: checkpoint.as_ref().map(|c| (sync, c)),
+                })
+                .await
+        });
+        self.in_flight = Some((save, saved));
+        Ok(())
+    }
+
+    /// Waits for the batch being written, if any, and counts it.
+    pub(crate) async fn settle(&mut self) -> Result<(), RunError> {
+        let Some((save, checkpoint)) = self.in_flight.take() else {
+            return Ok(());
+        };
+        let counts = save.await.map_err(|error| {
+            RunError::Invalid(format!("a batch save was interrupted: {error}"))
+        })??;
         if checkpoint.is_some() {
             self.saved_checkpoint = checkpoint;
         }
@@ -653,6 +676,7 @@ async fn execute(
         progress,
         tracking: None,
         saved_checkpoint: None,
+        in_flight: None,
     };
     if definition.lists_everything()
         && let Err(error) = ctx.track_deletes().await
@@ -670,7 +694,8 @@ async fn execute(
     let timeout = Duration::from_secs(engine.config().run_timeout_secs);
     let outcome = match tokio::time::timeout(timeout, async {
         definition.run(&mut ctx).await?;
-        ctx.flush().await
+        ctx.flush().await?;
+        ctx.settle().await
     })
     .await
     {
@@ -717,6 +742,10 @@ async fn finish(
     let now = Utc::now();
     let (counts, calls, tracking, skipped, collisions, last_checkpoint) = match ctx {
         Some(ctx) => {
+            // A batch still being written when the run stopped lands before the run ends.
+            if let Err(error) = ctx.settle().await {
+                tracing::warn!(%error, "the last batch of a stopped run was not saved");
+            }
             ctx.report();
             (
                 ctx.counts,

@@ -54,9 +54,12 @@ impl SqliteStore {
             .connect_with(options.clone().create_if_missing(true))
             .await?;
         sqlx::migrate!("migrations/sqlite").run(&writer).await?;
+        // Readers get a smaller page cache than the writer: a scan (a run's delete count, the
+        // records API) warms only the connection that ran it, and with one cache per reader
+        // the process would otherwise grow by a writer's cache per reader on a large database.
         let readers = SqlitePoolOptions::new()
             .max_connections(READERS)
-            .connect_with(options.read_only(true))
+            .connect_with(options.read_only(true).pragma("cache_size", "-16384"))
             .await?;
         let store = Self {
             writer,
