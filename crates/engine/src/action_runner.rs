@@ -14,11 +14,11 @@ use std::{
     sync::{Arc, OnceLock},
 };
 
-use futures::{StreamExt, TryStreamExt};
+use futures::StreamExt;
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use serde_json::{Value, json};
 use snowgate_snowflake::{
-    Binding, BindingType, Client, Row, ShowPages, Statement, StatementResponse, Submitted,
+    Binding, BindingType, Client, Row, Statement, StatementResponse, Submitted,
 };
 use snowgate_store::{ActionStatus, ConnectionPk, Job, Store};
 use uuid::Uuid;
@@ -41,7 +41,7 @@ use crate::{
     notify,
     runner::{JobEnd, Stop},
     sql::{ShowTarget, quote_ident},
-    syncs::show,
+    syncs::show_statement,
     validation::Validator,
 };
 
@@ -494,22 +494,12 @@ async fn rows<T>(
     map: impl Fn(&Row<'_>) -> Option<T>,
 ) -> Result<Vec<T>, ActionError> {
     let mut items = Vec::new();
-    let mut partitions = match database {
-        Some(database) => {
-            // Nango sends the database in the body too; paging is the same either way.
-            let statement = Statement::new(statement).database(database);
-            if paged {
-                ShowPages::new(client, statement).into_stream().boxed()
-            } else {
-                let client = client.clone();
-                futures::stream::once(async move { client.query(&statement).await })
-                    .map_ok(|result| result.into_stream())
-                    .try_flatten()
-                    .boxed()
-            }
-        }
-        None => show(client, statement, paged),
+    // Nango sends the database in the body too, where the action has one.
+    let statement = match database {
+        Some(database) => Statement::new(statement).database(database),
+        None => Statement::new(statement),
     };
+    let mut partitions = show_statement(client, statement, paged);
     while let Some(partition) = partitions.next().await {
         let partition = partition?;
         items.extend(partition.rows().filter_map(|row| map(&row)));

@@ -186,6 +186,9 @@ impl RunError {
     }
 }
 
+/// A batch being written, with the checkpoint it commits.
+type InFlight = (JoinHandle<Result<SaveCounts, StoreError>>, Option<Value>);
+
 /// The state of one run, handed to the sync's code.
 pub(crate) struct RunContext {
     engine: Engine,
@@ -205,7 +208,7 @@ pub(crate) struct RunContext {
     progress: Option<watch::Sender<Progress>>,
     tracking: Option<RunId>,
     saved_checkpoint: Option<Value>,
-    in_flight: Option<(JoinHandle<Result<SaveCounts, StoreError>>, Option<Value>)>,
+    in_flight: Option<InFlight>,
 }
 
 impl RunContext {
@@ -644,19 +647,17 @@ async fn execute(
         })
         .await?;
     tracing::info!(connection.id = %connection.connection_id, sync = %state.name, variant = %state.variant, run = %run.id, resumed = state.checkpoint.is_some(), "sync run started");
+    let record = RunRecord {
+        engine,
+        state: &state,
+        definition,
+        connection: &connection,
+        run: &run,
+        operation: &operation,
+    };
     let client = match connect::client_for(engine, &connection).await {
         Ok(client) => client,
-        Err(error) => {
-            let record = RunRecord {
-                engine,
-                state: &state,
-                definition,
-                connection: &connection,
-                run: &run,
-                operation: &operation,
-            };
-            return finish(&record, None, Err(RunError::from(error))).await;
-        }
+        Err(error) => return finish(&record, None, Err(RunError::from(error))).await,
     };
     let mut ctx = RunContext {
         engine: engine.clone(),
@@ -681,14 +682,6 @@ async fn execute(
     if definition.lists_everything()
         && let Err(error) = ctx.track_deletes().await
     {
-        let record = RunRecord {
-            engine,
-            state: &state,
-            definition,
-            connection: &connection,
-            run: &run,
-            operation: &operation,
-        };
         return finish(&record, Some(&mut ctx), Err(error)).await;
     }
     let timeout = Duration::from_secs(engine.config().run_timeout_secs);
@@ -701,14 +694,6 @@ async fn execute(
     {
         Ok(outcome) => outcome,
         Err(_) => Err(RunError::TimedOut(timeout)),
-    };
-    let record = RunRecord {
-        engine,
-        state: &state,
-        definition,
-        connection: &connection,
-        run: &run,
-        operation: &operation,
     };
     finish(&record, Some(&mut ctx), outcome).await
 }

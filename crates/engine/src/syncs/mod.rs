@@ -19,7 +19,7 @@ use std::{fmt, sync::Arc, time::Duration};
 use serde_json::Value;
 use snowgate_store::ModelKey;
 
-pub(crate) use self::show::show;
+pub(crate) use self::show::{show, show_statement};
 use crate::{
     catalog::{self, Frequency, SyncMode},
     config::EngineConfig,

@@ -19,7 +19,15 @@ pub(crate) fn show(
     statement: &str,
     paged: bool,
 ) -> BoxStream<'static, Result<Partition, Error>> {
-    let statement = Statement::new(statement);
+    show_statement(client, Statement::new(statement), paged)
+}
+
+/// [`show`] for a statement with its own context (database, role…).
+pub(crate) fn show_statement(
+    client: &Client,
+    statement: Statement,
+    paged: bool,
+) -> BoxStream<'static, Result<Partition, Error>> {
     if paged {
         ShowPages::new(client, statement).into_stream().boxed()
     } else {

@@ -10,7 +10,11 @@ use tokio_util::sync::CancellationToken;
 
 use crate::support::{Ctx, engine_tests, fixture};
 
-engine_tests!(list_actions_answer_as_recorded, statement_actions, errors_and_async_actions);
+engine_tests!(
+    list_actions_answer_as_recorded,
+    statement_actions,
+    errors_and_async_actions
+);
 
 /// Replaces the values of `fields` in every item of `list` with a marker.
 fn mask(mut value: Value, list: &str, fields: &[&str]) -> Value {
@@ -51,7 +55,11 @@ async fn list_actions_answer_as_recorded(url: Option<String>) -> anyhow::Result<
     }
     let schemas = ctx
         .engine
-        .run_action(connection, "list-schemas", json!({"database": "NANGO_TEST_DB"}))
+        .run_action(
+            connection,
+            "list-schemas",
+            json!({"database": "NANGO_TEST_DB"}),
+        )
         .await?;
     let created = schemas["schemas"][0]["created_on"].as_str().unwrap();
     assert!(
@@ -60,11 +68,18 @@ async fn list_actions_answer_as_recorded(url: Option<String>) -> anyhow::Result<
     );
     let tables = ctx
         .engine
-        .run_action(connection, "list-tables", json!({"database": "NANGO_TEST_DB", "schema": "SALES"}))
+        .run_action(
+            connection,
+            "list-tables",
+            json!({"database": "NANGO_TEST_DB", "schema": "SALES"}),
+        )
         .await?;
     assert_eq!(tables["tables"][0]["name"], "CUSTOMERS");
     assert_eq!(tables["tables"][0]["rows"], 4);
-    let users = ctx.engine.run_action(connection, "list-users", json!({})).await?;
+    let users = ctx
+        .engine
+        .run_action(connection, "list-users", json!({}))
+        .await?;
     let user = users["items"]
         .as_array()
         .unwrap()
@@ -100,12 +115,19 @@ async fn statement_actions(url: Option<String>) -> anyhow::Result<()> {
         output["resultSetMetaData"]["rowType"],
         expected["resultSetMetaData"]["rowType"]
     );
-    assert!(output.get("requestId").is_none(), "unknown keys are stripped");
+    assert!(
+        output.get("requestId").is_none(),
+        "unknown keys are stripped"
+    );
     let handle = output["statementHandle"].as_str().unwrap().to_owned();
 
     let status = ctx
         .engine
-        .run_action(connection, "get-statement-status", json!({"statementHandle": handle}))
+        .run_action(
+            connection,
+            "get-statement-status",
+            json!({"statementHandle": handle}),
+        )
         .await?;
     assert_eq!(status["statementHandle"], handle.as_str());
     assert_eq!(status["code"], "090001");
@@ -113,7 +135,11 @@ async fn statement_actions(url: Option<String>) -> anyhow::Result<()> {
 
     let result = ctx
         .engine
-        .run_action(connection, "get-statement-result", json!({"statement_handle": handle, "partition": 0}))
+        .run_action(
+            connection,
+            "get-statement-result",
+            json!({"statement_handle": handle, "partition": 0}),
+        )
         .await?;
     assert_eq!(result["num_rows"], 2);
     assert_eq!(result["rows"], expected["data"]);
@@ -147,11 +173,18 @@ async fn statement_actions(url: Option<String>) -> anyhow::Result<()> {
             }),
         )
         .await?;
-    assert_eq!(bound["data"], json!([["alice@acme.com"], ["dave@umbrella.com"]]));
+    assert_eq!(
+        bound["data"],
+        json!([["alice@acme.com"], ["dave@umbrella.com"]])
+    );
 
     let cancelled = ctx
         .engine
-        .run_action(connection, "cancel-statement", json!({"statement_handle": handle}))
+        .run_action(
+            connection,
+            "cancel-statement",
+            json!({"statement_handle": handle}),
+        )
         .await?;
     assert_eq!(cancelled, fixture("cancel-statement")["output"]);
     Ok(())
@@ -160,10 +193,19 @@ async fn statement_actions(url: Option<String>) -> anyhow::Result<()> {
 async fn errors_and_async_actions(url: Option<String>) -> anyhow::Result<()> {
     let ctx = Ctx::recorded(url).await?;
     let connection = ctx.connect("errors", json!({})).await?;
-    let unknown = ctx.engine.run_action(connection, "drop-everything", json!({})).await;
-    assert!(matches!(unknown, Err(ActionError::NotFound { .. })), "{unknown:?}");
+    let unknown = ctx
+        .engine
+        .run_action(connection, "drop-everything", json!({}))
+        .await;
+    assert!(
+        matches!(unknown, Err(ActionError::NotFound { .. })),
+        "{unknown:?}"
+    );
 
-    let invalid = ctx.engine.run_action(connection, "list-schemas", json!({"db": "X"})).await;
+    let invalid = ctx
+        .engine
+        .run_action(connection, "list-schemas", json!({"db": "X"}))
+        .await;
     let Err(ActionError::InvalidInput { errors }) = invalid else {
         panic!("{invalid:?}");
     };
@@ -172,7 +214,11 @@ async fn errors_and_async_actions(url: Option<String>) -> anyhow::Result<()> {
 
     let failed = ctx
         .engine
-        .run_action(connection, "execute-statement", json!({"statement": "SELEC 1"}))
+        .run_action(
+            connection,
+            "execute-statement",
+            json!({"statement": "SELEC 1"}),
+        )
         .await;
     let Err(ActionError::ScriptHttpError { status, body, .. }) = failed else {
         panic!("{failed:?}");
@@ -182,29 +228,53 @@ async fn errors_and_async_actions(url: Option<String>) -> anyhow::Result<()> {
     assert!(body["message"].as_str().unwrap().contains("syntax error"));
     let missing = ctx
         .engine
-        .run_action(connection, "list-tables", json!({"database": "NOPE", "schema": "NOPE"}))
+        .run_action(
+            connection,
+            "list-tables",
+            json!({"database": "NOPE", "schema": "NOPE"}),
+        )
         .await;
-    assert!(matches!(missing, Err(ActionError::ScriptHttpError { status: 422, .. })), "{missing:?}");
+    assert!(
+        matches!(
+            missing,
+            Err(ActionError::ScriptHttpError { status: 422, .. })
+        ),
+        "{missing:?}"
+    );
 
     // Async: queued, run by a worker, read back; input errors are reported at once.
     assert!(matches!(
-        ctx.engine.enqueue_action(connection, "list-schemas", json!({}), 0).await,
+        ctx.engine
+            .enqueue_action(connection, "list-schemas", json!({}), 0)
+            .await,
         Err(ActionError::InvalidInput { .. })
     ));
     let ok = ctx
         .engine
-        .enqueue_action(connection, "list-schemas", json!({"database": "NANGO_TEST_DB"}), 0)
+        .enqueue_action(
+            connection,
+            "list-schemas",
+            json!({"database": "NANGO_TEST_DB"}),
+            0,
+        )
         .await?;
     let bad = ctx
         .engine
-        .enqueue_action(connection, "execute-statement", json!({"statement": "SELEC 1"}), 0)
+        .enqueue_action(
+            connection,
+            "execute-statement",
+            json!({"statement": "SELEC 1"}),
+            0,
+        )
         .await?;
     assert!(ctx.engine.action_result(ok).await?.is_none(), "not run yet");
     ctx.engine
         .pause(&snowgate_engine::SyncTarget::Connection(connection), &[])
         .await?;
     let shutdown = CancellationToken::new();
-    let mut tasks = ctx.engine.spawn_background(ProcessRole::Worker, shutdown.clone());
+    let mut tasks = ctx
+        .engine
+        .spawn_background(ProcessRole::Worker, shutdown.clone());
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     let (ok_result, bad_result) = loop {
         if let (Some(ok), Some(bad)) = (
@@ -213,12 +283,18 @@ async fn errors_and_async_actions(url: Option<String>) -> anyhow::Result<()> {
         ) {
             break (ok, bad);
         }
-        anyhow::ensure!(tokio::time::Instant::now() < deadline, "async actions did not finish");
+        anyhow::ensure!(
+            tokio::time::Instant::now() < deadline,
+            "async actions did not finish"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     shutdown.cancel();
     while tasks.join_next().await.is_some() {}
     assert_eq!(ok_result?["schemas"].as_array().unwrap().len(), 3);
-    assert!(matches!(bad_result, Err(ActionError::ScriptHttpError { status: 422, .. })));
+    assert!(matches!(
+        bad_result,
+        Err(ActionError::ScriptHttpError { status: 422, .. })
+    ));
     Ok(())
 }

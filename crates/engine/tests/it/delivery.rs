@@ -45,7 +45,9 @@ async fn receive(State(receiver): State<Receiver>, headers: HeaderMap, body: Byt
 async fn serve(receiver: Receiver) -> anyhow::Result<String> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}/hooks", listener.local_addr()?);
-    let app = Router::new().route("/hooks", post(receive)).with_state(receiver);
+    let app = Router::new()
+        .route("/hooks", post(receive))
+        .with_state(receiver);
     tokio::spawn(async move { axum::serve(listener, app).await });
     Ok(url)
 }
@@ -54,9 +56,7 @@ async fn a_failing_receiver_gets_every_webhook_once_it_recovers(
     url: Option<String>,
 ) -> anyhow::Result<()> {
     let ctx = Ctx::start(url, engine_config(), |e| {
-        e.account()
-            .generate(&GenerateSpec::default())
-            .unwrap()
+        e.account().generate(&GenerateSpec::default()).unwrap()
     })
     .await?;
     let receiver = Receiver {
@@ -97,7 +97,10 @@ async fn a_failing_receiver_gets_every_webhook_once_it_recovers(
         if pending.is_empty() && accepted >= 4 {
             break;
         }
-        anyhow::ensure!(tokio::time::Instant::now() < deadline, "webhooks still pending");
+        anyhow::ensure!(
+            tokio::time::Instant::now() < deadline,
+            "webhooks still pending"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     shutdown.cancel();
@@ -108,13 +111,20 @@ async fn a_failing_receiver_gets_every_webhook_once_it_recovers(
     let mut keys = Vec::new();
     for (headers, body) in &accepted {
         let signature = headers["x-nango-hmac-sha256"].to_str()?;
-        assert!(key.verify(body, signature), "signed with the environment's key");
+        assert!(
+            key.verify(body, signature),
+            "signed with the environment's key"
+        );
         assert_eq!(headers["content-type"], "application/json");
         let value: Value = serde_json::from_slice(body)?;
         keys.push(value["idempotencyKey"].as_str().unwrap().to_owned());
     }
     let unique: std::collections::BTreeSet<&String> = keys.iter().collect();
-    assert_eq!(unique.len(), keys.len(), "no webhook accepted twice: {keys:?}");
+    assert_eq!(
+        unique.len(),
+        keys.len(),
+        "no webhook accepted twice: {keys:?}"
+    );
     let delivered = ctx
         .store
         .list_deliveries(&DeliveryFilter {
@@ -123,18 +133,34 @@ async fn a_failing_receiver_gets_every_webhook_once_it_recovers(
         })
         .await?;
     assert_eq!(accepted.len(), 4, "auth creation and three sync webhooks");
-    assert_eq!(delivered.len(), accepted.len(), "every webhook reached the receiver");
-    assert!(delivered.iter().all(|d| d.status == DeliveryStatus::Delivered));
+    assert_eq!(
+        delivered.len(),
+        accepted.len(),
+        "every webhook reached the receiver"
+    );
+    assert!(
+        delivered
+            .iter()
+            .all(|d| d.status == DeliveryStatus::Delivered)
+    );
     assert!(*receiver.attempts.lock().unwrap() >= accepted.len() + 5);
-    let retried = delivered.iter().find(|d| d.kind == "auth").expect("the auth webhook");
+    let retried = delivered
+        .iter()
+        .find(|d| d.kind == "auth")
+        .expect("the auth webhook");
     let attempts = ctx.store.delivery_attempts(retried.id).await?;
-    assert!(attempts.len() >= 2, "the first attempts failed: {attempts:?}");
+    assert!(
+        attempts.len() >= 2,
+        "the first attempts failed: {attempts:?}"
+    );
     assert_eq!(attempts[0].http_status, Some(503));
     assert_eq!(attempts.last().unwrap().http_status, Some(200));
     Ok(())
 }
 
-async fn undeliverable_webhooks_die_and_can_be_redelivered(url: Option<String>) -> anyhow::Result<()> {
+async fn undeliverable_webhooks_die_and_can_be_redelivered(
+    url: Option<String>,
+) -> anyhow::Result<()> {
     let mut config = engine_config();
     config.webhooks.max_attempts = 2;
     let ctx = Ctx::start(url, config, |_| ()).await?;

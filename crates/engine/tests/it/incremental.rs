@@ -83,10 +83,15 @@ async fn inserts_and_updates_with_a_typed_watermark(url: Option<String>) -> anyh
     assert_eq!(counts(&third), (0, 0, 0));
 
     // Without delete detection (Nango's behaviour) a deleted row stays.
-    ctx.emulator.admin("DELETE FROM SHOP.S.ORDERS WHERE ID = 9")?;
+    ctx.emulator
+        .admin("DELETE FROM SHOP.S.ORDERS WHERE ID = 9")?;
     let fourth = ctx.run(connection, "query-results").await?;
     assert_eq!(counts(&fourth), (0, 0, 0));
-    assert!(ctx.records(connection, "QueryResult").await?.contains_key("9"));
+    assert!(
+        ctx.records(connection, "QueryResult")
+            .await?
+            .contains_key("9")
+    );
 
     // The incremental column compares numbers as numbers: 9 < 10 although "9" > "10".
     let by_id = ctx
@@ -117,7 +122,10 @@ async fn deletes_are_detected_by_full_passes(url: Option<String>) -> anyhow::Res
             json!({"query": "SELECT * FROM SHOP.S.ORDERS", "id_column": "ID", "detect_deletes": true, "warehouse": "COMPUTE_WH"}),
         )
         .await?;
-    assert_eq!(counts(&ctx.run(incremental, "query-results").await?), (3, 0, 0));
+    assert_eq!(
+        counts(&ctx.run(incremental, "query-results").await?),
+        (3, 0, 0)
+    );
     assert_eq!(counts(&ctx.run(full, "query-results").await?), (3, 0, 0));
 
     ctx.emulator.admin(
@@ -128,8 +136,15 @@ async fn deletes_are_detected_by_full_passes(url: Option<String>) -> anyhow::Res
     assert!(!ctx.records(full, "QueryResult").await?.contains_key("9"));
 
     // An incremental run is no full pass (the last one was just now): the row stays for now.
-    assert_eq!(counts(&ctx.run(incremental, "query-results").await?), (1, 0, 0));
-    assert!(ctx.records(incremental, "QueryResult").await?.contains_key("9"));
+    assert_eq!(
+        counts(&ctx.run(incremental, "query-results").await?),
+        (1, 0, 0)
+    );
+    assert!(
+        ctx.records(incremental, "QueryResult")
+            .await?
+            .contains_key("9")
+    );
     // A reset makes the next run a full pass, which deletes it.
     let reset = ctx
         .run_with(
@@ -169,7 +184,10 @@ async fn typed_row_values(url: Option<String>) -> anyhow::Result<()> {
 async fn rows_that_cannot_become_records(url: Option<String>) -> anyhow::Result<()> {
     let ctx = start(url, engine_config()).await?;
     let connection = ctx.connect("strict", metadata(json!({}))).await?;
-    assert_eq!(counts(&ctx.run(connection, "query-results").await?), (3, 0, 0));
+    assert_eq!(
+        counts(&ctx.run(connection, "query-results").await?),
+        (3, 0, 0)
+    );
     ctx.emulator.admin(
         "INSERT INTO SHOP.S.ORDERS VALUES (NULL, 'no id', 1, '2001-09-09 01:47:00'), (14, 'fourteen', 14, '2001-09-09 01:47:01')",
     )?;
@@ -177,8 +195,18 @@ async fn rows_that_cannot_become_records(url: Option<String>) -> anyhow::Result<
     assert_eq!(failed.status, RunStatus::Failed);
     let error = failed.error.clone().unwrap();
     assert_eq!(error["type"], "invalid_record");
-    assert!(error["message"].as_str().unwrap().contains("\"ID\" is NULL"), "{error}");
-    assert_eq!(ctx.records(connection, "QueryResult").await?.len(), 3, "nothing deleted");
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("\"ID\" is NULL"),
+        "{error}"
+    );
+    assert_eq!(
+        ctx.records(connection, "QueryResult").await?.len(),
+        3,
+        "nothing deleted"
+    );
 
     // The same rows under the skip policy (an engine configured so, on the same store): the run
     // goes on, the row is counted as skipped.
@@ -186,7 +214,8 @@ async fn rows_that_cannot_become_records(url: Option<String>) -> anyhow::Result<
     config
         .validation_overrides
         .insert("query-results".into(), ValidationPolicy::SkipRecord);
-    let lenient = snowgate_engine::Engine::new(ctx.store.clone(), config, reqwest::Client::new()).await?;
+    let lenient =
+        snowgate_engine::Engine::new(ctx.store.clone(), config, reqwest::Client::new()).await?;
     let connection = ctx.connect("lenient", metadata(json!({}))).await?;
     let run = lenient
         .run_sync(
@@ -210,6 +239,11 @@ async fn rows_that_cannot_become_records(url: Option<String>) -> anyhow::Result<
         .find_map(|operation| operation.summary.clone())
         .expect("the run's operation has a summary");
     assert_eq!(summary["skipped"], 1);
-    assert!(summary["skipped_examples"][0].as_str().unwrap().contains("ID"));
+    assert!(
+        summary["skipped_examples"][0]
+            .as_str()
+            .unwrap()
+            .contains("ID")
+    );
     Ok(())
 }

@@ -3,6 +3,7 @@
 //! interrupted runs, the scheduler and workers, webhooks, credential health and actions.
 
 mod actions;
+mod custom;
 mod delivery;
 mod incremental;
 mod paging;

@@ -7,7 +7,10 @@ use snowgate_store::RunStatus;
 
 use crate::support::{Ctx, engine_config, engine_tests};
 
-engine_tests!(more_than_ten_thousand_tables, more_than_ten_thousand_columns_in_a_schema);
+engine_tests!(
+    more_than_ten_thousand_tables,
+    more_than_ten_thousand_columns_in_a_schema
+);
 
 async fn more_than_ten_thousand_tables(url: Option<String>) -> anyhow::Result<()> {
     let ctx = Ctx::start(url, engine_config(), |e| {
@@ -22,7 +25,9 @@ async fn more_than_ten_thousand_tables(url: Option<String>) -> anyhow::Result<()
             .unwrap()
     })
     .await?;
-    let connection = ctx.connect("big", serde_json::json!({"include": ["GEN_DB_0001"]})).await?;
+    let connection = ctx
+        .connect("big", serde_json::json!({"include": ["GEN_DB_0001"]}))
+        .await?;
     let run = ctx.run(connection, "tables").await?;
     assert_eq!(run.status, RunStatus::Success, "{:?}", run.error);
     let tables = ctx.records(connection, "Table").await?;
@@ -50,14 +55,19 @@ async fn more_than_ten_thousand_columns_in_a_schema(url: Option<String>) -> anyh
             .unwrap()
     })
     .await?;
-    let connection = ctx.connect("wide", serde_json::json!({"include": ["GEN_DB_0001"]})).await?;
+    let connection = ctx
+        .connect("wide", serde_json::json!({"include": ["GEN_DB_0001"]}))
+        .await?;
     let run = ctx.run(connection, "columns").await?;
     assert_eq!(run.status, RunStatus::Success, "{:?}", run.error);
     let columns = ctx.records(connection, "Column").await?;
     assert_eq!(columns.len(), 2 * 2 * 5_001);
     let last = &columns["GEN_DB_0001.SCHEMA_0002.TABLE_0002.COL_5001"];
     assert_eq!(last["ordinal_position"], 5_001);
-    assert_eq!(columns["GEN_DB_0001.SCHEMA_0001.TABLE_0001.COL_0001"]["ordinal_position"], 1);
+    assert_eq!(
+        columns["GEN_DB_0001.SCHEMA_0001.TABLE_0001.COL_0001"]["ordinal_position"],
+        1
+    );
     // Per schema: one capped SHOW COLUMNS IN SCHEMA, then one per table (each a few partitions).
     assert!(run.snowflake_calls < 40, "{} calls", run.snowflake_calls);
     Ok(())

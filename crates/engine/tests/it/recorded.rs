@@ -66,7 +66,11 @@ async fn recorded_syncs_equal_nangos_records(url: Option<String>) -> anyhow::Res
             assert_eq!(&actual[id], record, "{sync}: record {id}");
         }
         let key = ModelKey::new(model, None);
-        assert_eq!(run.counts[&key].added as usize, expected.len(), "{sync}: all added");
+        assert_eq!(
+            run.counts[&key].added as usize,
+            expected.len(),
+            "{sync}: all added"
+        );
     }
     Ok(())
 }
@@ -128,12 +132,20 @@ async fn tables_views_columns_and_users(url: Option<String>) -> anyhow::Result<(
     assert_eq!(rows.len(), 7);
     for (index, cells) in rows.iter().enumerate() {
         let row = NamedRow::new(&names, cells);
-        let column = mapping::column(&row, "NANGO_TEST_DB", "SALES", "CUSTOMERS", index as u32 + 1)?;
+        let column = mapping::column(
+            &row,
+            "NANGO_TEST_DB",
+            "SALES",
+            "CUSTOMERS",
+            index as u32 + 1,
+        )?;
         let expected = PreparedRecord::from_model(&column)?.payload;
         assert_eq!(columns[column.id()], expected, "column {}", column.id());
     }
     assert!(
-        !columns.keys().any(|id| id.starts_with("NANGO_TEST_DB.SALES.PRO_CUSTOMERS.")),
+        !columns
+            .keys()
+            .any(|id| id.starts_with("NANGO_TEST_DB.SALES.PRO_CUSTOMERS.")),
         "a view's columns are not table columns"
     );
 
@@ -144,7 +156,10 @@ async fn tables_views_columns_and_users(url: Option<String>) -> anyhow::Result<(
     assert_eq!(user["login_name"], "VICTORNANGO2");
     assert_eq!(user["default_role"], "ACCOUNTADMIN");
     assert_eq!(user["has_rsa_public_key"], true);
-    assert!(user.get("name").is_none(), "users have no name field, as in Nango");
+    assert!(
+        user.get("name").is_none(),
+        "users have no name field, as in Nango"
+    );
     Ok(())
 }
 
@@ -161,8 +176,10 @@ async fn unchanged_second_run_and_deletes(url: Option<String>) -> anyhow::Result
     let counts = second.counts[&key];
     assert_eq!((counts.added, counts.updated, counts.deleted), (0, 0, 0));
 
-    ctx.emulator.admin("CREATE TABLE NANGO_TEST_DB.ANALYTICS.EVENTS (ID NUMBER)")?;
-    ctx.emulator.admin("DROP TABLE NANGO_TEST_DB.SALES.CUSTOMERS")?;
+    ctx.emulator
+        .admin("CREATE TABLE NANGO_TEST_DB.ANALYTICS.EVENTS (ID NUMBER)")?;
+    ctx.emulator
+        .admin("DROP TABLE NANGO_TEST_DB.SALES.CUSTOMERS")?;
     let third = ctx.run(connection, "tables").await?;
     let counts = third.counts[&key];
     assert_eq!((counts.added, counts.updated, counts.deleted), (1, 0, 1));
@@ -172,6 +189,9 @@ async fn unchanged_second_run_and_deletes(url: Option<String>) -> anyhow::Result
         .find(|r| r.external_id == "NANGO_TEST_DB/SALES/CUSTOMERS")
         .expect("a deleted record is kept");
     assert!(customers.deleted_at.is_some());
-    assert!(customers.payload.is_some(), "the payload of a deleted record stays");
+    assert!(
+        customers.payload.is_some(),
+        "the payload of a deleted record stays"
+    );
     Ok(())
 }

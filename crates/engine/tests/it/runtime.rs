@@ -55,7 +55,10 @@ async fn bodies(ctx: &Ctx, kind: &str) -> anyhow::Result<Vec<Value>> {
 }
 
 async fn webhooks_carry_the_runs_counts(url: Option<String>) -> anyhow::Result<()> {
-    let ctx = Ctx::start(url, engine_config(), |e| e.account().generate(&small()).unwrap()).await?;
+    let ctx = Ctx::start(url, engine_config(), |e| {
+        e.account().generate(&small()).unwrap()
+    })
+    .await?;
     ctx.engine
         .set_webhook_settings(WebhookSettingsUpdate {
             primary_url: Some(Some("http://127.0.0.1:9/primary".into())),
@@ -88,7 +91,10 @@ async fn webhooks_carry_the_runs_counts(url: Option<String>) -> anyhow::Result<(
     ctx.run(connection, "tables").await?;
     let sync = bodies(&ctx, "sync").await?;
     assert_eq!(sync.len(), 4);
-    assert_eq!(sync[3]["responseResults"], json!({"added": 0, "updated": 0, "deleted": 0}));
+    assert_eq!(
+        sync[3]["responseResults"],
+        json!({"added": 0, "updated": 0, "deleted": 0})
+    );
     ctx.engine
         .set_webhook_settings(WebhookSettingsUpdate {
             on_sync_completion_always: Some(false),
@@ -99,10 +105,14 @@ async fn webhooks_carry_the_runs_counts(url: Option<String>) -> anyhow::Result<(
     assert_eq!(bodies(&ctx, "sync").await?.len(), 4);
 
     // A deletion is a change; a failure sends the failure webhook.
-    ctx.emulator.admin("DROP TABLE GEN_DB_0001.SCHEMA_0001.TABLE_0001")?;
+    ctx.emulator
+        .admin("DROP TABLE GEN_DB_0001.SCHEMA_0001.TABLE_0001")?;
     ctx.run(connection, "tables").await?;
     let sync = bodies(&ctx, "sync").await?;
-    assert_eq!(sync[5]["responseResults"], json!({"added": 0, "updated": 0, "deleted": 1}));
+    assert_eq!(
+        sync[5]["responseResults"],
+        json!({"added": 0, "updated": 0, "deleted": 1})
+    );
     ctx.store
         .write_metadata(
             crate::support::INTEGRATION,
@@ -140,7 +150,10 @@ where
         if done().await? {
             return Ok(());
         }
-        anyhow::ensure!(tokio::time::Instant::now() < deadline, "timed out after {secs} s");
+        anyhow::ensure!(
+            tokio::time::Instant::now() < deadline,
+            "timed out after {secs} s"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -148,7 +161,10 @@ where
 async fn two_workers_run_each_sync_once_and_take_over_a_dead_workers_job(
     url: Option<String>,
 ) -> anyhow::Result<()> {
-    let ctx = Ctx::start(url, engine_config(), |e| e.account().generate(&small()).unwrap()).await?;
+    let ctx = Ctx::start(url, engine_config(), |e| {
+        e.account().generate(&small()).unwrap()
+    })
+    .await?;
     let connection = ctx.connect("workers", json!({})).await?;
     // A worker claims the tables run and dies: its lease runs out with no heartbeat.
     let tables = ctx
@@ -169,14 +185,22 @@ async fn two_workers_run_each_sync_once_and_take_over_a_dead_workers_job(
     let now = Utc::now();
     let claims = ctx
         .store
-        .claim_jobs("dead-worker", &["sync"], 10, now + chrono::Duration::seconds(2), now)
+        .claim_jobs(
+            "dead-worker",
+            &["sync"],
+            10,
+            now + chrono::Duration::seconds(2),
+            now,
+        )
         .await?;
     assert_eq!(claims.len(), 1);
     assert_eq!(claims[0].job.id, job.id);
 
     let second = Engine::new(ctx.store.clone(), engine_config(), reqwest::Client::new()).await?;
     let shutdown = CancellationToken::new();
-    let mut first_tasks = ctx.engine.spawn_background(ProcessRole::Worker, shutdown.clone());
+    let mut first_tasks = ctx
+        .engine
+        .spawn_background(ProcessRole::Worker, shutdown.clone());
     let mut second_tasks = second.spawn_background(ProcessRole::All, shutdown.clone());
     let auto_started: Vec<&str> = ctx
         .engine
@@ -209,27 +233,41 @@ async fn two_workers_run_each_sync_once_and_take_over_a_dead_workers_job(
             assert!(runs.is_empty(), "{} is paused until started", sync.name);
         }
     }
-    assert_eq!(ctx.store.job(job.id).await?.unwrap().status, JobStatus::Done);
+    assert_eq!(
+        ctx.store.job(job.id).await?.unwrap().status,
+        JobStatus::Done
+    );
     assert_eq!(ctx.records(connection, "Table").await?.len(), 12);
     assert_eq!(ctx.records(connection, "Column").await?.len(), 48);
     Ok(())
 }
 
 async fn sync_controls(url: Option<String>) -> anyhow::Result<()> {
-    let ctx = Ctx::start(url, engine_config(), |e| e.account().generate(&small()).unwrap()).await?;
+    let ctx = Ctx::start(url, engine_config(), |e| {
+        e.account().generate(&small()).unwrap()
+    })
+    .await?;
     let connection = ctx.connect("controls", json!({})).await?;
     let target = SyncTarget::Connection(connection);
     let views = [SyncSelector::base("views")];
 
     let status = ctx.engine.status(&target, &views).await?;
     assert_eq!(status.len(), 1);
-    assert_eq!(status[0].status, SyncStatusKind::Paused, "views do not auto-start");
+    assert_eq!(
+        status[0].status,
+        SyncStatusKind::Paused,
+        "views do not auto-start"
+    );
     assert_eq!(status[0].next_scheduled_sync_at, None);
     assert_eq!(status[0].frequency, "every hour");
 
     ctx.engine.start(&target, &views).await?;
     let status = ctx.engine.status(&target, &views).await?;
-    assert_eq!(status[0].status, SyncStatusKind::Stopped, "started, not run yet");
+    assert_eq!(
+        status[0].status,
+        SyncStatusKind::Stopped,
+        "started, not run yet"
+    );
     assert!(status[0].next_scheduled_sync_at.is_some());
 
     ctx.run(connection, "views").await?;
@@ -240,29 +278,45 @@ async fn sync_controls(url: Option<String>) -> anyhow::Result<()> {
 
     let frequency = ctx
         .engine
-        .update_frequency(connection, &views[0], Some(Frequency::parse("every 15 minutes")?))
+        .update_frequency(
+            connection,
+            &views[0],
+            Some(Frequency::parse("every 15 minutes")?),
+        )
         .await?;
     assert_eq!(frequency, "every 15 minutes");
     let status = ctx.engine.status(&target, &views).await?;
     assert_eq!(status[0].frequency, "every 15 minutes");
-    assert!(status[0].next_scheduled_sync_at.unwrap() <= Utc::now() + chrono::Duration::minutes(15));
+    assert!(
+        status[0].next_scheduled_sync_at.unwrap() <= Utc::now() + chrono::Duration::minutes(15)
+    );
     assert_eq!(
-        ctx.engine.update_frequency(connection, &views[0], None).await?,
+        ctx.engine
+            .update_frequency(connection, &views[0], None)
+            .await?,
         "every hour"
     );
 
     ctx.engine.pause(&target, &views).await?;
-    assert_eq!(ctx.engine.status(&target, &views).await?[0].status, SyncStatusKind::Paused);
+    assert_eq!(
+        ctx.engine.status(&target, &views).await?[0].status,
+        SyncStatusKind::Paused
+    );
 
     // Variants: their own schedule, checkpoint and records (`Model::variant`).
-    let variant = ctx.engine.create_variant(connection, "tables", "eu").await?;
+    let variant = ctx
+        .engine
+        .create_variant(connection, "tables", "eu")
+        .await?;
     assert_eq!(variant.variant, "eu");
     assert!(matches!(
         ctx.engine.create_variant(connection, "tables", "eu").await,
         Err(snowgate_engine::SyncControlError::VariantExists { .. })
     ));
     assert!(matches!(
-        ctx.engine.create_variant(connection, "tables", "base").await,
+        ctx.engine
+            .create_variant(connection, "tables", "base")
+            .await,
         Err(snowgate_engine::SyncControlError::InvalidVariant { .. })
     ));
     let eu = SyncSelector {
@@ -277,14 +331,18 @@ async fn sync_controls(url: Option<String>) -> anyhow::Result<()> {
     assert!(run.counts.contains_key(&ModelKey::new("Table", Some("eu"))));
     assert_eq!(ctx.records(connection, "Table::eu").await?.len(), 12);
     assert!(ctx.records(connection, "Table").await?.is_empty());
-    ctx.engine.delete_variant(connection, "tables", "eu").await?;
+    ctx.engine
+        .delete_variant(connection, "tables", "eu")
+        .await?;
     assert!(ctx.records(connection, "Table::eu").await?.is_empty());
     assert!(matches!(
         ctx.engine.status(&target, &[eu]).await,
         Err(snowgate_engine::SyncControlError::UnknownVariant { .. })
     ));
     assert!(matches!(
-        ctx.engine.status(&target, &[SyncSelector::base("nope")]).await,
+        ctx.engine
+            .status(&target, &[SyncSelector::base("nope")])
+            .await,
         Err(snowgate_engine::SyncControlError::UnknownSync(_))
     ));
 
@@ -304,9 +362,17 @@ async fn sync_controls(url: Option<String>) -> anyhow::Result<()> {
 
     // A trigger queues a run (a worker would take it).
     ctx.engine
-        .trigger(&target, &[SyncSelector::base("roles")], TriggerOpts::default())
+        .trigger(
+            &target,
+            &[SyncSelector::base("roles")],
+            TriggerOpts::default(),
+        )
         .await?;
-    let roles = ctx.store.find_sync(connection, "roles", "base").await?.unwrap();
+    let roles = ctx
+        .store
+        .find_sync(connection, "roles", "base")
+        .await?
+        .unwrap();
     let (job, created) = ctx
         .store
         .enqueue_job(&NewJob {
@@ -331,16 +397,31 @@ async fn a_revoked_key_is_noticed_and_cleared(url: Option<String>) -> anyhow::Re
         })
         .await?;
     let connection = ctx.connect("health", json!({})).await?;
-    assert_eq!(ctx.engine.check_credentials(connection).await?, CredentialCheck::Valid);
+    assert_eq!(
+        ctx.engine.check_credentials(connection).await?,
+        CredentialCheck::Valid
+    );
 
-    ctx.emulator.admin(&format!("ALTER USER {USER} UNSET RSA_PUBLIC_KEY"))?;
+    ctx.emulator
+        .admin(&format!("ALTER USER {USER} UNSET RSA_PUBLIC_KEY"))?;
     let check = ctx.engine.check_credentials(connection).await?;
     let CredentialCheck::Rejected { reason } = check else {
         panic!("a revoked key is refused: {check:?}");
     };
-    assert!(reason.contains("390144") || reason.contains("not registered"), "{reason}");
-    let errors = ctx.store.connection_by_pk(connection).await?.unwrap().errors;
-    assert!(errors.iter().any(|e| e.kind == ConnectionErrorKind::Auth), "{errors:?}");
+    assert!(
+        reason.contains("390144") || reason.contains("not registered"),
+        "{reason}"
+    );
+    let errors = ctx
+        .store
+        .connection_by_pk(connection)
+        .await?
+        .unwrap()
+        .errors;
+    assert!(
+        errors.iter().any(|e| e.kind == ConnectionErrorKind::Auth),
+        "{errors:?}"
+    );
     let refresh: Vec<Value> = bodies(&ctx, "auth")
         .await?
         .into_iter()
@@ -368,8 +449,19 @@ async fn a_revoked_key_is_noticed_and_cleared(url: Option<String>) -> anyhow::Re
     assert_eq!(run.error.unwrap()["type"], "auth_error");
 
     ctx.emulator.add_user(USER, &ctx.key.public_key_pem)?;
-    assert_eq!(ctx.engine.check_credentials(connection).await?, CredentialCheck::Valid);
-    let errors = ctx.store.connection_by_pk(connection).await?.unwrap().errors;
-    assert!(!errors.iter().any(|e| e.kind == ConnectionErrorKind::Auth), "{errors:?}");
+    assert_eq!(
+        ctx.engine.check_credentials(connection).await?,
+        CredentialCheck::Valid
+    );
+    let errors = ctx
+        .store
+        .connection_by_pk(connection)
+        .await?
+        .unwrap()
+        .errors;
+    assert!(
+        !errors.iter().any(|e| e.kind == ConnectionErrorKind::Auth),
+        "{errors:?}"
+    );
     Ok(())
 }

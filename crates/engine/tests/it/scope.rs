@@ -11,7 +11,10 @@ use snowgate_store::{ConnectionPk, RunStatus, Store};
 
 use crate::support::{Ctx, engine_config, engine_tests};
 
-engine_tests!(include_and_exclude_scope_every_sync, nango_shapes_and_invalid_metadata);
+engine_tests!(
+    include_and_exclude_scope_every_sync,
+    nango_shapes_and_invalid_metadata
+);
 
 fn account() -> GenerateSpec {
     GenerateSpec {
@@ -68,7 +71,13 @@ async fn include_and_exclude_scope_every_sync(url: Option<String>) -> anyhow::Re
     .await?;
     let everything = ctx.connect("everything", json!({})).await?;
     let all = scoped_records(&ctx, everything).await?;
-    assert_eq!(all["Table"].keys().filter(|id| id.starts_with("GEN_DB_")).count(), 3 * 3 * 2);
+    assert_eq!(
+        all["Table"]
+            .keys()
+            .filter(|id| id.starts_with("GEN_DB_"))
+            .count(),
+        3 * 3 * 2
+    );
 
     let scope = json!({
         "include": ["GEN_DB_0001", {"database": "GEN_DB_0002", "schema": "SCHEMA_0001"}, "GEN_DB_0003.SCHEMA_*"],
@@ -80,7 +89,8 @@ async fn include_and_exclude_scope_every_sync(url: Option<String>) -> anyhow::Re
         let included = database == "GEN_DB_0001"
             || (database == "GEN_DB_0002" && schema == "SCHEMA_0001")
             || (database == "GEN_DB_0003" && schema.starts_with("SCHEMA_"));
-        let excluded = (database == "GEN_DB_0001" && schema == "SCHEMA_0002") || schema == "SCHEMA_0003";
+        let excluded =
+            (database == "GEN_DB_0001" && schema == "SCHEMA_0002") || schema == "SCHEMA_0003";
         included && !excluded
     };
     for (model, records) in &all {
@@ -103,7 +113,10 @@ async fn nango_shapes_and_invalid_metadata(url: Option<String>) -> anyhow::Resul
     // Nango's `tables` shape ("DB.SCHEMA" strings) and `views` shape (objects) name the same
     // schemas, and every sync honours both.
     let strings = ctx
-        .connect("strings", json!({"schemas": ["GEN_DB_0002.SCHEMA_0001", "\"GEN_DB_0003\".\"SCHEMA_0002\""]}))
+        .connect(
+            "strings",
+            json!({"schemas": ["GEN_DB_0002.SCHEMA_0001", "\"GEN_DB_0003\".\"SCHEMA_0002\""]}),
+        )
         .await?;
     let objects = ctx
         .connect(
@@ -140,7 +153,14 @@ async fn nango_shapes_and_invalid_metadata(url: Option<String>) -> anyhow::Resul
     let error = run.error.expect("a failed run has an error");
     assert_eq!(error["type"], "invalid_metadata");
     let message = error["message"].as_str().unwrap();
-    assert!(message.contains("schemas[0]") && message.contains("DB.SCHEMA"), "{message}");
-    assert_eq!(ctx.records(strings, "Table").await?.len(), 4, "nothing deleted");
+    assert!(
+        message.contains("schemas[0]") && message.contains("DB.SCHEMA"),
+        "{message}"
+    );
+    assert_eq!(
+        ctx.records(strings, "Table").await?.len(),
+        4,
+        "nothing deleted"
+    );
     Ok(())
 }

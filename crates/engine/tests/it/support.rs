@@ -3,7 +3,9 @@
 //! PostgreSQL schema when `SNOWGATE_TEST_DATABASE_URL` is set (`engine_tests!` declares each test
 //! for both). A test talks to Snowgate only through the engine's facade and reads the store.
 
-use std::{collections::BTreeMap, future::Future, panic::AssertUnwindSafe, path::PathBuf, time::Duration};
+use std::{
+    collections::BTreeMap, future::Future, panic::AssertUnwindSafe, path::PathBuf, time::Duration,
+};
 
 use anyhow::Context as _;
 use futures::FutureExt;
@@ -24,7 +26,7 @@ pub const USER: &str = "SNOWGATE";
 /// The user of the recorded account (`shared/fixtures/recorded`), ACCOUNTADMIN by default.
 pub const RECORDED_USER: &str = "VICTORNANGO2";
 
-/// Where a test's store lives, so that another process can open it too.
+/// Where a test's store lives.
 #[derive(Debug, Clone)]
 pub struct StoreLocation {
     /// `None` for SQLite in `data_dir`.
@@ -55,15 +57,16 @@ pub struct Ctx {
     pub user: &'static str,
     pub store: AnyStore,
     pub engine: Engine,
-    pub location: StoreLocation,
     _dir: TempDir,
 }
 
 /// The engine settings of tests: quick polling, short leases, quick webhook retries.
 pub fn engine_config() -> EngineConfig {
-    let mut config = EngineConfig::default();
-    config.poll_interval_ms = 50;
-    config.lease_secs = 3;
+    let mut config = EngineConfig {
+        poll_interval_ms: 50,
+        lease_secs: 3,
+        ..EngineConfig::default()
+    };
     config.webhooks.first_retry_delay_ms = 200;
     config.webhooks.max_retry_delay_secs = 1;
     config.webhooks.timeout_secs = 5;
@@ -130,7 +133,6 @@ impl Ctx {
             user,
             store,
             engine,
-            location,
             _dir: dir,
         })
     }
@@ -169,7 +171,8 @@ impl Ctx {
         connection: ConnectionPk,
         sync: &str,
     ) -> anyhow::Result<snowgate_store::Run> {
-        self.run_with(connection, sync, TriggerOpts::default()).await
+        self.run_with(connection, sync, TriggerOpts::default())
+            .await
     }
 
     /// Runs one sync now with options.
@@ -306,7 +309,10 @@ pub fn without_times(mut value: Value, fields: &[&str]) -> Value {
         for field in fields {
             if let Some(Value::String(time)) = object.get_mut(*field) {
                 let epoch = time.split_once('.').map_or(time.as_str(), |(s, _)| s);
-                assert!(epoch.parse::<i64>().is_ok(), "{field} {time:?} is not an epoch time");
+                assert!(
+                    epoch.parse::<i64>().is_ok(),
+                    "{field} {time:?} is not an epoch time"
+                );
                 *time = "<time>".into();
             }
         }
