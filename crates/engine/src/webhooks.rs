@@ -292,7 +292,8 @@ impl SigningKey {
 
     /// Checks an `X-Nango-Hmac-Sha256` header against the raw body, in constant time.
     pub fn verify(&self, body: &[u8], hmac_header: &str) -> bool {
-        hex::decode(hmac_header.trim()).is_ok_and(|tag| hmac::verify(&self.hmac, body, &tag).is_ok())
+        hex::decode(hmac_header.trim())
+            .is_ok_and(|tag| hmac::verify(&self.hmac, body, &tag).is_ok())
     }
 }
 
