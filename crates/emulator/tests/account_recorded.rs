@@ -1,4 +1,4 @@
-//! Ground truth at the account level: every statement of `shared/fixtures/recorded`, run against
+//! Ground truth at the account level: every statement of `fixtures/recorded`, run against
 //! an account loaded with the recorded seed, answers the recorded `rowType` exactly and the
 //! recorded values, except values that differ by nature (creation times, warehouse uuids),
 //! which must have the recorded form.
@@ -12,14 +12,10 @@ use snowgate_emulator::{
 };
 
 fn recorded_dir() -> PathBuf {
-    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    [
-        manifest.join("../../../shared/fixtures/recorded"),
-        manifest.join("../../shared/fixtures/recorded"),
-    ]
-    .into_iter()
-    .find(|dir| dir.is_dir())
-    .expect("shared/fixtures/recorded beside the repository")
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../fixtures/recorded"
+    ))
 }
 
 fn recorded_account() -> Account {

@@ -1,4 +1,4 @@
-//! The recorded fixtures (`shared/fixtures/recorded`, beside the repository), for unit tests.
+//! The recorded fixtures (`fixtures/recorded`), for unit tests.
 
 use std::path::PathBuf;
 
@@ -9,7 +9,7 @@ pub(crate) fn recorded(name: &str) -> Value {
     let dir = std::env::var_os("SNOWGATE_FIXTURES")
         .map(PathBuf::from)
         .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/recorded")
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/recorded")
         });
     let path = dir.join(format!("{name}.test.json"));
     let text = std::fs::read_to_string(&path)

@@ -1,5 +1,5 @@
 //! The records built from rows recorded from a real Snowflake account equal the records Nango saved
-//! from the same rows (`nango.batchSave` of `/work/shared/fixtures/recorded/*.test.json`), field for
+//! from the same rows (`nango.batchSave` of `fixtures/recorded/*.test.json`), field for
 //! field; every record also passes its model's validator.
 
 use std::{collections::BTreeMap, path::PathBuf};
@@ -17,7 +17,7 @@ fn fixture(name: &str) -> Value {
     let dir = std::env::var_os("SNOWGATE_FIXTURES")
         .map(PathBuf::from)
         .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/recorded")
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/recorded")
         });
     let path = dir.join(format!("{name}.test.json"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));

@@ -37,7 +37,7 @@ use super::{
 };
 use crate::exec::SqlError;
 
-/// The objects behind `shared/fixtures/recorded/*.test.json` (TOML seed).
+/// The objects behind `fixtures/recorded/*.test.json` (TOML seed).
 pub const RECORDED_SEED: &str = include_str!("../../seeds/recorded.toml");
 /// The demo account of `snowgate serve --demo` (SQL seed).
 pub const DEMO_SEED: &str = include_str!("../../seeds/demo.sql");

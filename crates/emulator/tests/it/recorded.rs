@@ -1,4 +1,4 @@
-//! Ground truth: every recorded exchange in `shared/fixtures/recorded`, replayed over HTTP
+//! Ground truth: every recorded exchange in `fixtures/recorded`, replayed over HTTP
 //! against an emulator seeded with the same objects, answers the same status, `rowType` and
 //! value encodings. Values that differ by nature (creation times) are compared by form.
 
@@ -9,17 +9,12 @@ use serde_json::{Value, json};
 
 use crate::support::{Harness, config, json_of};
 
-/// The recorded files, found from the crate directory (`../shared` beside the repository).
+/// The recorded files, found from the crate directory (`fixtures/recorded` at the workspace root).
 fn recorded_dir() -> PathBuf {
-    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let candidates = [
-        manifest.join("../../../shared/fixtures/recorded"),
-        manifest.join("../../shared/fixtures/recorded"),
-    ];
-    candidates
-        .into_iter()
-        .find(|dir| dir.is_dir())
-        .expect("shared/fixtures/recorded beside the repository")
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../fixtures/recorded"
+    ))
 }
 
 fn exchanges(value: &Value) -> Vec<Value> {

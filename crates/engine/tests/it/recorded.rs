@@ -1,4 +1,4 @@
-//! The syncs over the recorded account (the objects behind `shared/fixtures/recorded`) produce the
+//! The syncs over the recorded account (the objects behind `fixtures/recorded`) produce the
 //! records Nango saved from the same objects (`nango.batchSave`), field for field; tables, views,
 //! columns and users (not recorded as syncs) produce the records their rules give for the recorded
 //! SHOW output. A second run over an unchanged account changes nothing; a dropped object is

@@ -23,7 +23,7 @@ use tempfile::TempDir;
 pub const INTEGRATION: &str = "snowflake-jwt";
 /// The Snowflake user the engine signs in as (granted ACCOUNTADMIN).
 pub const USER: &str = "SNOWGATE";
-/// The user of the recorded account (`shared/fixtures/recorded`), ACCOUNTADMIN by default.
+/// The user of the recorded account (`fixtures/recorded`), ACCOUNTADMIN by default.
 pub const RECORDED_USER: &str = "VICTORNANGO2";
 
 /// Where a test's store lives.
@@ -320,16 +320,12 @@ pub fn without_times(mut value: Value, fields: &[&str]) -> Value {
     value
 }
 
-/// The recorded fixture `name` (`shared/fixtures/recorded/<name>.test.json`).
+/// The recorded fixture `name` (`fixtures/recorded/<name>.test.json`).
 pub fn fixture(name: &str) -> Value {
-    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let dir = [
-        manifest.join("../../../shared/fixtures/recorded"),
-        manifest.join("../../shared/fixtures/recorded"),
-    ]
-    .into_iter()
-    .find(|dir| dir.is_dir())
-    .expect("shared/fixtures/recorded beside the repository");
+    let dir = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../fixtures/recorded"
+    ));
     let path = dir.join(format!("{name}.test.json"));
     serde_json::from_str(&std::fs::read_to_string(&path).expect("fixture readable"))
         .expect("fixture is JSON")

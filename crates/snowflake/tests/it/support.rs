@@ -393,7 +393,7 @@ pub struct Fixture {
 }
 
 fn fixtures_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/recorded")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/recorded")
 }
 
 /// Every recorded file, sorted by name.
