@@ -64,11 +64,12 @@ test('a connect session, then a connection through /auth/jwt as the frontend pos
   const session = await nango.createConnectSession({
     tags: { end_user_id: 'node-user', end_user_email: 'node@example.com' },
     allowed_integrations: [integration],
+    // Where the account is (here the emulator) is the app's choice, pinned in the session.
+    integrations_config_defaults: { [integration]: { connection_config: { base_url: process.env.EMULATOR_URL } } },
   });
   assert.match(session.data.token, /^nango_connect_session_[0-9a-f]{64}$/);
   const params = new URLSearchParams({
     connect_session_token: session.data.token,
-    'params[base_url]': process.env.EMULATOR_URL,
   });
   const response = await fetch(`${host}/auth/jwt/${integration}?${params}`, {
     method: 'POST',

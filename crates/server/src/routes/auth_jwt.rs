@@ -37,6 +37,9 @@ pub struct AuthSuccess {
     provider_config_key: String,
 }
 
+/// The connection-config key that overrides where a connection's requests go.
+pub(crate) const BASE_URL: &str = "base_url";
+
 /// Maps the engine's refusal to Nango's codes, keeping the real cause in the message.
 fn connect_error(error: ConnectError) -> ApiError {
     match error {
@@ -68,7 +71,8 @@ fn connect_error(error: ConnectError) -> ApiError {
 
 /// Create a Snowflake key-pair connection: the body holds `accountIdentifier`, `userName`,
 /// `privateKey` (and `privateKeyPassphrase` for an encrypted key); `params[subdomain]` (or
-/// `params[base_url]`) says where the account is.
+/// `params[base_url]`, which a connect session can only take from its pinned defaults) says
+/// where the account is.
 #[utoipa::path(post, path = "/auth/jwt/{providerConfigKey}", tag = "connect",
     params(("providerConfigKey" = String, Path),
            ("connect_session_token" = Option<String>, Query, description = "From POST /connect/sessions; or send the secret key as a bearer"),
@@ -152,13 +156,26 @@ async fn auth_jwt(
         .into_iter()
         .map(|(key, value)| (key, Value::String(value)))
         .collect();
-    if let Some(defaults) = session
+    let defaults = session
         .as_ref()
         .and_then(|session| session.integrations_config_defaults.as_ref())
         .and_then(|defaults| defaults.get(&integration))
         .and_then(|defaults| defaults.get("connection_config"))
-        .and_then(Value::as_object)
+        .and_then(Value::as_object);
+    // Where Snowgate sends the key and its requests is the app's choice, never the browser's:
+    // a session may only carry a base URL that the app pinned in its defaults.
+    if session.is_some()
+        && connection_config.contains_key(BASE_URL)
+        && !defaults.is_some_and(|defaults| defaults.contains_key(BASE_URL))
     {
+        return Err(ApiError::bad_request(
+            "invalid_connection_config",
+            "params[base_url] cannot come from a connect session: it would let a browser point Snowgate at any host. \
+             Pin it in the session (integrations_config_defaults.<integration>.connection_config.base_url in POST /connect/sessions), \
+             or create the connection with the secret key.",
+        ));
+    }
+    if let Some(defaults) = defaults {
         connection_config.extend(defaults.clone());
     }
     let reconnect = session

@@ -22,6 +22,7 @@ use crate::{
     auth::{SESSION_LIFETIME, SecretKey, SessionAuth, new_session_token},
     error::{ApiError, ApiResult},
     extract::{Checks, EmptyQuery, JsonBody, parse_json},
+    routes::auth_jwt::BASE_URL,
     state::AppState,
     time::millis_z,
 };
@@ -55,7 +56,7 @@ pub struct SessionRequest {
 }
 
 /// Defaults of one integration in a session.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IntegrationDefaults {
     /// OAuth scopes (unused by JWT integrations).
@@ -308,6 +309,19 @@ async fn reconnect_session(
         })?;
     if request.tags.is_none() && request.end_user.is_none() {
         request.tags = Some(connection.tags.clone());
+    }
+    // ... and where its account is: a base URL the app set stays pinned for the browser.
+    if let Some(base_url) = connection.connection_config.get(BASE_URL) {
+        let defaults = request
+            .integrations_config_defaults
+            .get_or_insert_with(BTreeMap::new)
+            .entry(integration_key.clone())
+            .or_insert_with(IntegrationDefaults::default);
+        defaults
+            .connection_config
+            .get_or_insert_with(Map::new)
+            .entry(BASE_URL)
+            .or_insert_with(|| base_url.clone());
     }
     let mut session = session_from(&state, request).await?;
     session.allowed_integrations = Some(vec![integration_key.clone()]);

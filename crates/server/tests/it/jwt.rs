@@ -20,14 +20,11 @@ async fn connect_through_a_session(backend: Backend) -> anyhow::Result<()> {
     let snowflake = Snowflake::start().await?;
     let app = spawn(backend, |config| config.api.read_credentials = true).await?;
     let token = app
-        .session_token(json!({"tags": {"end_user_id": "u_1"}, "webhook_url_override": "https://app.example/hooks"}))
+        .session_token(snowflake.pinned(json!({"tags": {"end_user_id": "u_1"}, "webhook_url_override": "https://app.example/hooks"})))
         .await;
     let (status, body) = post_auth(
         &app,
-        &format!(
-            "connect_session_token={token}&{}&user_scope=",
-            snowflake.params()
-        ),
+        &format!("connect_session_token={token}&user_scope="),
         &snowflake.credentials(),
     )
     .await;
@@ -70,10 +67,7 @@ async fn connect_through_a_session(backend: Backend) -> anyhow::Result<()> {
     // connection_id is forbidden with a session token.
     let (status, body) = post_auth(
         &app,
-        &format!(
-            "connect_session_token={token}&connection_id=mine&{}",
-            snowflake.params()
-        ),
+        &format!("connect_session_token={token}&connection_id=mine"),
         &snowflake.credentials(),
     )
     .await;
@@ -105,8 +99,10 @@ async fn connect_through_a_session(backend: Backend) -> anyhow::Result<()> {
 async fn failures_name_their_cause() -> anyhow::Result<()> {
     let snowflake = Snowflake::start().await?;
     let app = spawn(Backend::Sqlite, |_| {}).await?;
-    let token = app.session_token(json!({"tags": {}})).await;
-    let query = format!("connect_session_token={token}&{}", snowflake.params());
+    let token = app
+        .session_token(snowflake.pinned(json!({"tags": {}})))
+        .await;
+    let query = format!("connect_session_token={token}");
 
     // A key that is not registered for the user.
     let stranger =
@@ -138,9 +134,12 @@ async fn failures_name_their_cause() -> anyhow::Result<()> {
     let disabled = disabled["error"]["message"].as_str().unwrap().to_owned();
 
     // An unreachable host.
+    let closed = app
+        .session_token(json!({"tags": {}, "integrations_config_defaults": {INTEGRATION: {"connection_config": {"base_url": "http://127.0.0.1:9"}}}}))
+        .await;
     let (status, unreachable) = post_auth(
         &app,
-        &format!("connect_session_token={token}&params%5Bbase_url%5D=http%3A%2F%2F127.0.0.1%3A9"),
+        &format!("connect_session_token={closed}"),
         &snowflake.credentials(),
     )
     .await;
@@ -189,7 +188,7 @@ async fn failures_name_their_cause() -> anyhow::Result<()> {
         .await;
     let (status, body) = post_auth(
         &app,
-        &format!("connect_session_token={limited}&{}", snowflake.params()),
+        &format!("connect_session_token={limited}"),
         &snowflake.credentials(),
     )
     .await;
@@ -227,9 +226,10 @@ async fn session_defaults_win_and_reconnects_keep_the_id() -> anyhow::Result<()>
         .await;
     assert_eq!(status, 201, "{created}");
     let token = created["data"]["token"].as_str().unwrap();
+    // The reconnect session keeps the connection's base URL pinned: the browser sends none.
     let (status, body) = post_auth(
         &app,
-        &format!("connect_session_token={token}&{}", snowflake.params()),
+        &format!("connect_session_token={token}"),
         &snowflake.credentials(),
     )
     .await;
@@ -241,5 +241,43 @@ async fn session_defaults_win_and_reconnects_keep_the_id() -> anyhow::Result<()>
     );
     let (_, list) = app.get("/connections").await;
     assert_eq!(list["connections"].as_array().unwrap().len(), 1);
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_browser_cannot_choose_the_host() -> anyhow::Result<()> {
+    let snowflake = Snowflake::start().await?;
+    let app = spawn(Backend::Sqlite, |_| {}).await?;
+    let token = app.session_token(json!({"tags": {}})).await;
+    let (status, body) = post_auth(
+        &app,
+        &format!("connect_session_token={token}&{}", snowflake.params()),
+        &snowflake.credentials(),
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"]["code"], "invalid_connection_config");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("integrations_config_defaults"),
+        "says how to fix it: {message}"
+    );
+    let (_, list) = app.get("/connections").await;
+    assert_eq!(
+        list["connections"].as_array().unwrap().len(),
+        0,
+        "nothing was created"
+    );
+
+    // The app, with its secret key, may still point a connection anywhere.
+    let (status, body) = send(
+        app.request(
+            Method::POST,
+            &format!("/auth/jwt/{INTEGRATION}?{}", snowflake.params()),
+        )
+        .json(&snowflake.credentials()),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
     Ok(())
 }

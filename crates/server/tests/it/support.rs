@@ -353,13 +353,22 @@ impl Snowflake {
         })
     }
 
-    /// The `params[…]` query of `/auth/jwt` that points a connection at the emulator.
+    /// The `params[…]` query of `/auth/jwt` that points a connection at the emulator (what the
+    /// app sends with its secret key; a connect session pins it instead, see [`Self::pinned`]).
     pub fn params(&self) -> String {
         format!(
             "params%5Bbase_url%5D={}",
             url::form_urlencoded::byte_serialize(self.emulator.url().as_bytes())
                 .collect::<String>()
         )
+    }
+
+    /// A connect-session body with the emulator's base URL pinned in its defaults, as an app
+    /// creates sessions for accounts behind an override: `fields` added.
+    pub fn pinned(&self, mut fields: Value) -> Value {
+        fields["integrations_config_defaults"] =
+            json!({INTEGRATION: {"connection_config": {"base_url": self.emulator.url()}}});
+        fields
     }
 }
 
@@ -379,14 +388,13 @@ impl App {
     /// Creates a connection to `snowflake` through `/auth/jwt` with a connect session, as the
     /// Connect UI does; returns its id.
     pub async fn connect(&self, snowflake: &Snowflake, tags: Value) -> String {
-        let token = self.session_token(json!({"tags": tags})).await;
+        let token = self
+            .session_token(snowflake.pinned(json!({"tags": tags})))
+            .await;
         let (status, body) = send(
             self.anonymous(
                 Method::POST,
-                &format!(
-                    "/auth/jwt/{INTEGRATION}?connect_session_token={token}&{}",
-                    snowflake.params()
-                ),
+                &format!("/auth/jwt/{INTEGRATION}?connect_session_token={token}"),
             )
             .json(&snowflake.credentials()),
         )
