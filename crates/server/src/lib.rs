@@ -317,6 +317,11 @@ pub fn router(state: AppState) -> Router {
             rate_limit::limit,
         ))
         .layer(cors)
-        .layer(TraceLayer::new_for_http())
+        // Spans name the path only: query strings carry connect-session tokens.
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
+                tracing::debug_span!("request", method = %request.method(), path = request.uri().path())
+            }),
+        )
         .with_state(state)
 }
