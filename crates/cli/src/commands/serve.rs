@@ -88,6 +88,8 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     if let Some(emulator) = &demo {
         println!("Snowflake emulator on {}", emulator.url());
         println!("Demo connection {DEMO_CONNECTION:?} is syncing. API key: {key}");
+        // The key rides in the fragment, which browsers never send to the server.
+        println!("Dashboard (signed in): {url}/#key={key}");
         println!("List its tables:");
         println!(
             "  curl -s -H 'Authorization: Bearer {key}' -H 'Connection-Id: {DEMO_CONNECTION}' -H 'Provider-Config-Key: snowflake-jwt' '{url}/records?model=Table'"
