@@ -676,6 +676,21 @@ macro_rules! sql_store {
                 self.one_connection(query).await
             }
 
+            async fn connection_pk(
+                &self,
+                integration_key: &str,
+                connection_id: &str,
+            ) -> Result<Option<ConnectionPk>> {
+                let id: Option<i64> = sqlx::query_scalar(
+                    "SELECT id FROM connections WHERE integration_key = $1 AND connection_id = $2",
+                )
+                .bind(integration_key)
+                .bind(connection_id)
+                .fetch_optional(self.reader())
+                .await?;
+                Ok(id.map(ConnectionPk))
+            }
+
             async fn connection_by_pk(&self, id: ConnectionPk) -> Result<Option<Connection>> {
                 let mut query = Self::select_connections();
                 query.push(" AND c.id = ").push_bind(id);
@@ -1435,14 +1450,14 @@ macro_rules! sql_store {
                         query.ids.len()
                     )));
                 }
-                let Some(model_id) = self.model_id(query.connection, query.model).await? else {
-                    return Ok(RecordPage { records: Vec::new(), next_cursor: None });
-                };
+                // One statement per page: the model's id comes from a subquery (no model, no rows).
                 let mut select = QueryBuilder::<$Db>::new(
                     "SELECT external_id, payload, seq, first_seen_at, created_at, updated_at, \
-                     last_action, deleted_at, pruned_at FROM records WHERE model = ",
+                     last_action, deleted_at, pruned_at FROM records \
+                     WHERE model = (SELECT id FROM record_models WHERE connection = ",
                 );
-                select.push_bind(model_id);
+                select.push_bind(query.connection).push(" AND model = ");
+                select.push_bind(query.model.as_str()).push(")");
                 if let Some(cursor) = query.cursor {
                     select.push(" AND seq > ").push_bind(cursor.seq);
                 }

@@ -143,6 +143,9 @@ store_api! {
     fn upsert_connection(&self, connection: &NewConnection) -> (Connection, bool);
     /// A connection by integration and connection id.
     fn connection(&self, integration_key: &str, connection_id: &str) -> Option<Connection>;
+    /// The numeric id of a connection, and nothing else (one indexed lookup, for hot paths such
+    /// as the records API).
+    fn connection_pk(&self, integration_key: &str, connection_id: &str) -> Option<ConnectionPk>;
     /// A connection by its numeric id.
     fn connection_by_pk(&self, id: ConnectionPk) -> Option<Connection>;
     /// Connections matching a filter, newest first.

@@ -314,9 +314,9 @@ async fn reconnect_session(
     if let Some(base_url) = connection.connection_config.get(BASE_URL) {
         let defaults = request
             .integrations_config_defaults
-            .get_or_insert_with(BTreeMap::new)
+            .get_or_insert_default()
             .entry(integration_key.clone())
-            .or_insert_with(IntegrationDefaults::default);
+            .or_default();
         defaults
             .connection_config
             .get_or_insert_with(Map::new)

@@ -17,7 +17,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use snowgate_store::{
-    ActionFilter, Connection, Cursor, ModelKey, RecordPage, RecordQuery, Store, StoredRecord,
+    ActionFilter, Connection, ConnectionPk, Cursor, ModelKey, RecordPage, RecordQuery, Store,
+    StoredRecord,
 };
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -43,6 +44,13 @@ const MAX_IDS: usize = 100;
 const MAX_ID_LENGTH: usize = 256;
 const MAX_CURSOR_LENGTH: usize = 1000;
 
+fn unknown_connection() -> ApiError {
+    ApiError::bad_request(
+        "unknown_connection",
+        "Provided ConnectionId and ProviderConfigKey does not match a valid connection",
+    )
+}
+
 /// The connection named by the headers, or Nango's `400 unknown_connection`.
 pub(crate) async fn connection_of(
     state: &AppState,
@@ -52,12 +60,19 @@ pub(crate) async fn connection_of(
         .store()
         .connection(&headers.provider_config_key, &headers.connection_id)
         .await?
-        .ok_or_else(|| {
-            ApiError::bad_request(
-                "unknown_connection",
-                "Provided ConnectionId and ProviderConfigKey does not match a valid connection",
-            )
-        })
+        .ok_or_else(unknown_connection)
+}
+
+/// The numeric id of the connection named by the headers (the records routes need no more).
+async fn connection_pk_of(
+    state: &AppState,
+    headers: &ConnectionHeaders,
+) -> ApiResult<ConnectionPk> {
+    state
+        .store()
+        .connection_pk(&headers.provider_config_key, &headers.connection_id)
+        .await?
+        .ok_or_else(unknown_connection)
 }
 
 /// Whether `model` is a model name: `^[A-Z][a-zA-Z0-9_-]+$`.
@@ -310,11 +325,11 @@ async fn records(
     let cursor = cursor
         .map(|text| text.parse::<Cursor>().map_err(|_| invalid_cursor()))
         .transpose()?;
-    let connection = connection_of(&state, &headers).await?;
+    let connection = connection_pk_of(&state, &headers).await?;
     let page = state
         .store()
         .list_records(&RecordQuery {
-            connection: connection.id,
+            connection,
             model: &model,
             cursor,
             modified_after,
@@ -386,10 +401,10 @@ async fn prune_records(
         .until_cursor
         .parse::<Cursor>()
         .map_err(|_| invalid_cursor())?;
-    let connection = connection_of(&state, &headers).await?;
+    let connection = connection_pk_of(&state, &headers).await?;
     let outcome = state
         .store()
-        .prune_records(connection.id, &model, until, limit)
+        .prune_records(connection, &model, until, limit)
         .await?;
     Ok(Json(PruneResponse {
         count: outcome.count,

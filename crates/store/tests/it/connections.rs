@@ -24,7 +24,10 @@ store_tests!(
 
 async fn integrations(ctx: Ctx) -> anyhow::Result<()> {
     let store = &ctx.store;
-    connection(store, "c1").await?;
+    let c1 = connection(store, "c1").await?;
+    assert_eq!(store.connection_pk("snowflake-jwt", "c1").await?, Some(c1.id));
+    assert_eq!(store.connection_pk("snowflake-jwt", "c2").await?, None);
+    assert_eq!(store.connection_pk("other", "c1").await?, None);
     let integration = store.integration("snowflake-jwt").await?.unwrap();
     assert_eq!(integration.provider, "snowflake-jwt");
     assert_eq!(store.list_integrations().await?.len(), 1);
