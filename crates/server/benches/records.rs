@@ -16,7 +16,10 @@ use std::time::{Duration, Instant};
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 use snowgate_server::{Config, ProcessRole, Server};
-use snowgate_store::{ModelKey, NewConnection, NewRecord, NewSync, SaveBatch, SecretJson, Store};
+use snowgate_store::{
+    FinishRun, ModelCounts, ModelKey, NewConnection, NewRecord, NewSync, RunStatus, SaveBatch,
+    SecretJson, Store, SyncErrorUpdate,
+};
 use tokio_util::sync::CancellationToken;
 
 const CLIENTS: usize = 64;
@@ -234,6 +237,28 @@ async fn bench(
             })
             .await?;
     }
+    // The run ends as a sync's does (which is when the store refreshes its statistics).
+    store
+        .finish_run(&FinishRun {
+            run: run.id,
+            status: RunStatus::Success,
+            delete_unseen: Vec::new(),
+            counts: [(
+                model.clone(),
+                ModelCounts {
+                    added: RECORDS as u64,
+                    ..Default::default()
+                },
+            )]
+            .into(),
+            error: None,
+            snowflake_calls: 0,
+            next_run_at: None,
+            clear_checkpoint: true,
+            sync_error: SyncErrorUpdate::Keep,
+            webhooks: Vec::new(),
+        })
+        .await?;
     let key = server.secret_key().expose_secret().to_owned();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}/records/", listener.local_addr()?);

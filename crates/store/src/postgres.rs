@@ -96,6 +96,19 @@ impl PostgresStore {
         Ok(self.pool.begin().await?)
     }
 
+    /// After a run that changed many records, refreshes the planner's statistics of `records`
+    /// at once rather than when autovacuum gets to it: without them PostgreSQL reads a whole
+    /// model and sorts it for every page of the records API instead of walking its index. A
+    /// failure only costs speed, so it is logged, not returned.
+    async fn after_bulk_change(&self, changed: u64) {
+        if changed < BULK_CHANGE {
+            return;
+        }
+        if let Err(error) = sqlx::query("ANALYZE records").execute(&self.pool).await {
+            tracing::warn!(%error, "refreshing the statistics of records failed");
+        }
+    }
+
     async fn begin_batch(&self) -> crate::Result<Transaction<'static, Postgres>> {
         let mut tx = self.pool.begin().await?;
         sqlx::query("SET LOCAL synchronous_commit = off")
@@ -104,5 +117,8 @@ impl PostgresStore {
         Ok(tx)
     }
 }
+
+/// Changed records in one run past which the statistics of `records` are refreshed.
+const BULK_CHANGE: u64 = 10_000;
 
 crate::sql::sql_store!(PostgresStore, Postgres);

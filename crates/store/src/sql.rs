@@ -1269,6 +1269,9 @@ macro_rules! sql_store {
                 Self::insert_deliveries(&mut tx, &finish.webhooks).await?;
                 let run = Self::run_row(&mut tx, finish.run).await?;
                 tx.commit().await?;
+                let changed: u64 =
+                    counts.values().map(|c| c.added + c.updated + c.deleted).sum();
+                self.after_bulk_change(changed).await;
                 run.ok_or_else(|| StoreError::NotFound { what: "run", key: finish.run.to_string() })
             }
 

@@ -117,6 +117,9 @@ impl SqliteStore {
         Ok(self.writer.begin_with("BEGIN IMMEDIATE").await?)
     }
 
+    /// SQLite's planner walks the `(model, seq)` index without statistics: nothing to refresh.
+    async fn after_bulk_change(&self, _changed: u64) {}
+
     /// Every commit already skips the disk flush (`synchronous = NORMAL` in WAL mode).
     async fn begin_batch(&self) -> crate::Result<Transaction<'static, Sqlite>> {
         self.begin_write().await

@@ -25,7 +25,10 @@ store_tests!(
 async fn integrations(ctx: Ctx) -> anyhow::Result<()> {
     let store = &ctx.store;
     let c1 = connection(store, "c1").await?;
-    assert_eq!(store.connection_pk("snowflake-jwt", "c1").await?, Some(c1.id));
+    assert_eq!(
+        store.connection_pk("snowflake-jwt", "c1").await?,
+        Some(c1.id)
+    );
     assert_eq!(store.connection_pk("snowflake-jwt", "c2").await?, None);
     assert_eq!(store.connection_pk("other", "c1").await?, None);
     let integration = store.integration("snowflake-jwt").await?.unwrap();
