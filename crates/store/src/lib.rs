@@ -55,6 +55,8 @@ mod sql;
 pub mod sqlite;
 pub mod store;
 pub mod sync;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod webhook;
 
 use std::path::{Path, PathBuf};

@@ -268,9 +268,9 @@ where
     let separator = if base.contains('?') { '&' } else { '?' };
     let url = format!("{base}{separator}options=-c%20search_path%3D{schema}");
     let outcome = AssertUnwindSafe(test(Some(url))).catch_unwind().await;
-    sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
-        .execute(&admin)
-        .await?;
+    snowgate_store::testing::drop_schema(&admin, &schema)
+        .await
+        .context("dropping the test schema")?;
     admin.close().await;
     match outcome {
         Ok(result) => result,

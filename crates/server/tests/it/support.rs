@@ -284,9 +284,9 @@ where
     let outcome = AssertUnwindSafe(test(Backend::Postgres(url)))
         .catch_unwind()
         .await;
-    sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
-        .execute(&admin)
-        .await?;
+    snowgate_store::testing::drop_schema(&admin, &schema)
+        .await
+        .context("dropping the test schema")?;
     admin.close().await;
     match outcome {
         Ok(result) => result,
