@@ -28,7 +28,11 @@ async fn bystander() -> anyhow::Result<(String, Arc<AtomicUsize>)> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn forwards_with_the_connections_jwt_and_retries() -> anyhow::Result<()> {
     let snowflake = Snowflake::start().await?;
-    let app = spawn(Backend::Sqlite, |_| {}).await?;
+    // The API alone: no sync or health check may take the emulator's injected failures.
+    let app = spawn(Backend::Sqlite, |config| {
+        config.role = snowgate_engine::ProcessRole::Api
+    })
+    .await?;
     let connection = app.connect(&snowflake, json!({})).await;
     let statement = |retries: &str| {
         app.request(Method::POST, "/proxy/api/v2/statements")
