@@ -315,6 +315,8 @@ test('(c) the dashboard shows the demo connection, its syncs and records, and tr
 
   await page.locator('[data-connection="demo"]').click();
   await page.waitForURL(/#\/connections\/snowflake-jwt\/demo$/);
+  // The dashboard first opens the newest connection by itself: wait until it shows the demo's.
+  await page.locator('#connection-title', { hasText: /^demo$/ }).waitFor();
   const tables = page.locator('tr[data-sync="tables"]');
   await eventually(
     'the tables sync to have run',

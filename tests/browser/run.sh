@@ -62,8 +62,10 @@ mkdir -p "$cache/screenshots"
 status=0
 SNOWGATE_URL="$url" SNOWGATE_SECRET_KEY="$key" BROWSER_MODULES="$modules/node_modules" \
   SCREENSHOTS="$cache/screenshots" CHROMIUM=/usr/bin/chromium \
-  node --test --test-reporter=spec tests/browser/browser.test.mjs || status=$?
+  node --test --test-reporter=spec tests/browser/browser.test.mjs 2>&1 | tee "$work/test.out" || status=$?
+# On failure the server's last lines, then (last, where a truncated log still shows it) why.
 if [ "$status" -ne 0 ]; then
   echo "--- snowgate serve stderr (last 40 lines)"; tail -n 40 "$work/serve.err"
+  echo "--- the failures again"; sed -n '/failing tests:/,$p' "$work/test.out"
 fi
 exit "$status"

@@ -55,8 +55,10 @@ status=0
 SNOWGATE_URL="http://127.0.0.1:$api_port" SNOWGATE_SECRET_KEY="$secret_key" \
   EMULATOR_URL="$emulator_url" EMULATOR_ACCOUNT="$account" EMULATOR_USER=DEMO \
   EMULATOR_KEY_FILE="$work/keys/demo_rsa_key.p8" NANGO_CLIENT_DIR="$modules" \
-  node --test --test-reporter=spec tests/node/nango.test.mjs || status=$?
+  node --test --test-reporter=spec tests/node/nango.test.mjs 2>&1 | tee "$work/test.out" || status=$?
+# On failure the server's last lines, then (last, where a truncated log still shows it) why.
 if [ "$status" -ne 0 ]; then
   echo "--- snowgate serve stderr (last 40 lines)"; tail -n 40 "$work/serve.err"
+  echo "--- the failures again"; sed -n '/failing tests:/,$p' "$work/test.out"
 fi
 exit "$status"
