@@ -66,6 +66,15 @@ impl PostgresStore {
             .push("::text[]))");
     }
 
+    fn push_id_hash_in(query: &mut QueryBuilder<Postgres>, pairs: &[(&str, &[u8; 32])]) {
+        query
+            .push(" IN (SELECT * FROM UNNEST(")
+            .push_bind(pairs.iter().map(|(id, _)| *id).collect::<Vec<_>>())
+            .push("::text[], ")
+            .push_bind(pairs.iter().map(|(_, hash)| &hash[..]).collect::<Vec<_>>())
+            .push("::bytea[]))");
+    }
+
     fn push_record_rows(query: &mut QueryBuilder<Postgres>, rows: &[ChangedRecord<'_>]) {
         query.push("UNNEST(");
         query

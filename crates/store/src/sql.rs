@@ -16,6 +16,8 @@
 //! * `STRPOS`: the "position of substring" function;
 //! * `push_text_in(query, values)`: ` IN (…)` on SQLite, ` IN (SELECT unnest($n))` with one
 //!   array on PostgreSQL (few parameters keep planning cheap);
+//! * `push_id_hash_in(query, pairs)`: ` IN (…)` of `(external_id, hash)` pairs (`VALUES` on
+//!   SQLite, whose planner then searches the primary key; `UNNEST` of two arrays on PostgreSQL);
 //! * `push_record_rows(query, rows)`: the changed records of a batch as a row source
 //!   `u(external_id, seq, hash, payload, last_action)` (`VALUES` on SQLite, `UNNEST` of arrays on
 //!   PostgreSQL).
@@ -1329,15 +1331,27 @@ macro_rules! sql_store {
                         })?;
                 let mut counts = SaveCounts::default();
                 for chunk in incoming.chunks(IDS_PER_STATEMENT) {
-                    // One statement finds the stored versions and marks them seen in this run
-                    // (changed ones are rewritten below anyway): unchanged records cost one
-                    // index lookup and no other write.
-                    let mut query = QueryBuilder::<$Db>::new("UPDATE records SET seen_generation = ");
-                    query.push_bind(generation).push(" WHERE model = ").push_bind(model_id);
-                    query.push(" AND external_id");
-                    let ids: Vec<&str> = chunk.iter().map(|r| r.external_id.as_str()).collect();
+                    // Unchanged records (same hash, not deleted) are only marked seen in this run,
+                    // by one statement that sends no row back: a run without changes costs one
+                    // statement per chunk. Only when some differ are the stored versions read.
+                    let mut mark = QueryBuilder::<$Db>::new("UPDATE records SET seen_generation = ");
+                    mark.push_bind(generation).push(" WHERE model = ").push_bind(model_id);
+                    mark.push(" AND deleted_at IS NULL AND (external_id, hash)");
+                    let pairs: Vec<(&str, &[u8; 32])> =
+                        chunk.iter().map(|r| (r.external_id.as_str(), r.hash)).collect();
+                    Self::push_id_hash_in(&mut mark, &pairs);
+                    let marked = mark.build().execute(&mut *tx).await?.rows_affected();
+                    if marked == chunk.len() as u64 {
+                        counts.unchanged += marked;
+                        continue;
+                    }
+                    let mut query = QueryBuilder::<$Db>::new(
+                        "SELECT external_id, hash, deleted_at IS NOT NULL AS deleted FROM records \
+                         WHERE model = ",
+                    );
+                    query.push_bind(model_id).push(" AND external_id");
+                    let ids: Vec<&str> = pairs.iter().map(|(id, _)| *id).collect();
                     Self::push_text_in(&mut query, &ids);
-                    query.push(" RETURNING external_id, hash, deleted_at IS NOT NULL AS deleted");
                     let existing: HashMap<String, Existing> = query
                         .build_query_as::<Existing>()
                         .fetch_all(&mut *tx)

@@ -90,6 +90,14 @@ impl SqliteStore {
         query.push(")");
     }
 
+    fn push_id_hash_in(query: &mut QueryBuilder<Sqlite>, pairs: &[(&str, &[u8; 32])]) {
+        query.push(" IN (");
+        query.push_values(pairs, |mut row, (id, hash)| {
+            row.push_bind(*id).push_bind(&hash[..]);
+        });
+        query.push(")");
+    }
+
     fn push_record_rows(query: &mut QueryBuilder<Sqlite>, rows: &[ChangedRecord<'_>]) {
         query.push(
             "(SELECT column1 AS external_id, column2 AS seq, column3 AS hash, column4 AS payload, \
