@@ -47,6 +47,9 @@ impl SqliteStore {
             .busy_timeout(Duration::from_secs(30))
             .foreign_keys(true)
             .pragma("cache_size", "-65536")
+            // Checkpoint the WAL every 64 MiB rather than every 4 MiB: each checkpoint waits for
+            // the disk, and a sync's batches would otherwise wait on one every few commits.
+            .pragma("wal_autocheckpoint", "16384")
             .pragma("temp_store", "memory");
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
