@@ -75,7 +75,7 @@ impl Default for EngineConfig {
             poll_interval_ms: 1_000,
             lease_secs: 30,
             run_timeout_secs: 24 * 3600,
-            batch_size: 1_000,
+            batch_size: 2_000,
             show_concurrency: 6,
             validation: ValidationPolicy::FailRun,
             validation_overrides: BTreeMap::new(),
