@@ -7,7 +7,7 @@
 //!
 //! Each prints wall time, Snowflake calls (HTTP requests), records written and records/s, and the
 //! process's peak resident memory (VmHWM). Records go to SQLite in a temp dir, or to PostgreSQL
-//! when `SNOWGATE_BENCH_DATABASE_URL` is set.
+//! when `SNOWGATE_BENCH_DATABASE_URL` is set (in a schema of its own, dropped at the end).
 //!
 //! ```sh
 //! cargo bench -p snowgate-engine --bench sync            # the full sizes (a few minutes)
@@ -127,9 +127,9 @@ fn peak_rss_mib() -> f64 {
         .map_or(f64::NAN, |kb| kb / 1024.0)
 }
 
-async fn engine(dir: &std::path::Path) -> anyhow::Result<Engine> {
+async fn engine(dir: &std::path::Path, database_url: Option<String>) -> anyhow::Result<Engine> {
     let store = snowgate_store::connect(StoreConfig {
-        database_url: std::env::var("SNOWGATE_BENCH_DATABASE_URL").ok(),
+        database_url,
         master_key: Some(MasterKey::generate()),
         ..StoreConfig::new(dir)
     })
@@ -214,16 +214,39 @@ async fn bench() -> anyhow::Result<()> {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(1.0);
+    let dir = tempfile::tempdir()?;
+    // PostgreSQL: a fresh schema per run, so that reruns start empty (and under a new master key).
+    let postgres = match std::env::var("SNOWGATE_BENCH_DATABASE_URL") {
+        Ok(base) => {
+            let schema = format!("bench_{}", uuid::Uuid::new_v4().simple());
+            let admin = sqlx::PgPool::connect(&base).await?;
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+                .execute(&admin)
+                .await?;
+            let separator = if base.contains('?') { '&' } else { '?' };
+            let url = format!("{base}{separator}options=-c%20search_path%3D{schema}");
+            Some((admin, schema, url))
+        }
+        Err(_) => None,
+    };
+    let engine = engine(dir.path(), postgres.as_ref().map(|(_, _, url)| url.clone())).await?;
+    let outcome = passes(&engine, scale).await;
+    engine.store().close().await;
+    if let Some((admin, schema, _)) = postgres {
+        snowgate_store::testing::drop_schema(&admin, &schema).await?;
+    }
+    outcome
+}
+
+async fn passes(engine: &Engine, scale: f64) -> anyhow::Result<()> {
     let databases = ((10.0 * scale).round() as usize).max(1);
     // 10 databases × 100 schemas × 100 tables × 20 columns = 100,000 tables, 2,000,000 columns.
     let spec = format!(
         "databases={databases},schemas=100,tables=100,columns=20,users=100,roles=50,views=2"
     );
-    let dir = tempfile::tempdir()?;
-    let engine = engine(dir.path()).await?;
     {
         let remote = spawn_emulator(&spec)?;
-        let connection = connect(&engine, &remote, "metadata", json!({})).await?;
+        let connection = connect(engine, &remote, "metadata", json!({})).await?;
         let syncs = [
             "databases",
             "schemas",
@@ -234,8 +257,8 @@ async fn bench() -> anyhow::Result<()> {
             "users",
         ];
         println!("metadata syncs over {spec}:");
-        pass(&engine, connection, "first run", &syncs).await?;
-        let written = pass(&engine, connection, "second run, no changes", &syncs).await?;
+        pass(engine, connection, "first run", &syncs).await?;
+        let written = pass(engine, connection, "second run, no changes", &syncs).await?;
         anyhow::ensure!(written == 0, "the second run wrote {written} records");
     }
     {
@@ -254,7 +277,7 @@ async fn bench() -> anyhow::Result<()> {
         )
         .await?;
         println!("query-results over {rows} rows:");
-        pass(&engine, connection, "query-results", &["query-results"]).await?;
+        pass(engine, connection, "query-results", &["query-results"]).await?;
     }
     Ok(())
 }

@@ -2,7 +2,11 @@
 //! serialise on its counter row (`FOR UPDATE`); jobs and webhook deliveries are claimed with
 //! `FOR UPDATE SKIP LOCKED`, so concurrent workers never take the same one.
 
-use std::{sync::RwLock, time::Duration};
+use std::{
+    collections::HashMap,
+    sync::{Mutex, PoisonError, RwLock},
+    time::Duration,
+};
 
 use sqlx::{
     Postgres, QueryBuilder, Transaction,
@@ -19,7 +23,13 @@ const MAX_CONNECTIONS: u32 = 16;
 pub struct PostgresStore {
     pool: PgPool,
     cipher: std::sync::Arc<RwLock<std::sync::Arc<Cipher>>>,
+    growth: std::sync::Arc<Growth>,
 }
+
+/// Per model: its size (changes so far) when this process last refreshed the statistics of
+/// `records` or first saw it, and the records it added since.
+#[derive(Debug, Default)]
+struct Growth(Mutex<HashMap<i64, (u64, u64)>>);
 
 impl PostgresStore {
     /// Connects to `url` (`postgres://…`), applies migrations (under PostgreSQL's advisory lock,
@@ -41,6 +51,7 @@ impl PostgresStore {
         let store = Self {
             pool,
             cipher: std::sync::Arc::new(RwLock::new(std::sync::Arc::new(cipher))),
+            growth: std::sync::Arc::default(),
         };
         store.verify_master_key().await?;
         Ok(store)
@@ -112,6 +123,27 @@ impl PostgresStore {
     async fn after_bulk_change(&self, changed: u64) {
         if changed < BULK_CHANGE {
             return;
+        }
+        if let Err(error) = sqlx::query("ANALYZE records").execute(&self.pool).await {
+            tracing::warn!(%error, "refreshing the statistics of records failed");
+        }
+    }
+
+    /// Refreshes the statistics of `records` whenever a model has grown, through this process,
+    /// by as many records as it had when they were last refreshed (and by 10,000 at least): a model
+    /// that grows from nothing to millions in one run is otherwise planned as if it were empty, and
+    /// each batch's lookups become a scan of the whole model. Doubling keeps it to a few refreshes
+    /// per run. `size` is the model's change count before the batch.
+    async fn after_batch(&self, model: i64, size: i64, added: u64) {
+        {
+            let mut growth = self.growth.0.lock().unwrap_or_else(PoisonError::into_inner);
+            let (base, since) = growth.entry(model).or_insert((size.max(0) as u64, 0));
+            *since += added;
+            if *since < BULK_CHANGE.max(*base) {
+                return;
+            }
+            *base += *since;
+            *since = 0;
         }
         if let Err(error) = sqlx::query("ANALYZE records").execute(&self.pool).await {
             tracing::warn!(%error, "refreshing the statistics of records failed");

@@ -8,6 +8,8 @@
 //! * `reader()` / `writer()`: the pools for reads and single-statement writes;
 //! * `begin_write()`: a transaction that holds the write lock where the database needs it
 //!   (SQLite: `BEGIN IMMEDIATE` on the single writer connection);
+//! * `after_bulk_change(changed)`, `after_batch(model, size, added)`: refresh the planner's statistics where
+//!   the database keeps them (PostgreSQL), after a run and as a model grows within one;
 //! * `begin_batch()`: the same for a record batch, whose commit need not wait for the disk: a
 //!   batch lost in a crash goes together with its checkpoint, so the run fetches it again;
 //! * `FOR_UPDATE`, `SKIP_LOCKED`: row-locking suffixes (empty on SQLite, whose write
@@ -1322,13 +1324,14 @@ macro_rules! sql_store {
                 let generation = batch.run.0;
                 let mut tx = self.begin_batch().await?;
                 Self::lock_running_run(&mut tx, batch.run).await?;
-                let (model_id, mut last_seq) =
+                let (model_id, first_seq) =
                     Self::lock_model(&mut tx, batch.connection, batch.model, true)
                         .await?
                         .ok_or_else(|| StoreError::NotFound {
                             what: "record model",
                             key: batch.model.to_string(),
                         })?;
+                let mut last_seq = first_seq;
                 let mut counts = SaveCounts::default();
                 for chunk in incoming.chunks(IDS_PER_STATEMENT) {
                     // Unchanged records (same hash, not deleted) are only marked seen in this run,
@@ -1424,6 +1427,7 @@ macro_rules! sql_store {
                         .await?;
                 }
                 tx.commit().await?;
+                self.after_batch(model_id, first_seq, counts.added).await;
                 Ok(counts)
             }
 

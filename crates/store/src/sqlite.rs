@@ -131,6 +131,9 @@ impl SqliteStore {
     /// SQLite's planner walks the `(model, seq)` index without statistics: nothing to refresh.
     async fn after_bulk_change(&self, _changed: u64) {}
 
+    /// SQLite plans without statistics: nothing to refresh.
+    async fn after_batch(&self, _model: i64, _size: i64, _added: u64) {}
+
     /// Every commit already skips the disk flush (`synchronous = NORMAL` in WAL mode).
     async fn begin_batch(&self) -> crate::Result<Transaction<'static, Sqlite>> {
         self.begin_write().await
