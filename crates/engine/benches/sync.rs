@@ -265,7 +265,7 @@ async fn passes(engine: &Engine, scale: f64) -> anyhow::Result<()> {
         let rows = ((1_000_000.0 * scale).round() as usize).max(1);
         let remote = spawn_emulator(&format!("databases=1,schemas=0,tables=0,query_rows={rows}"))?;
         let connection = connect(
-            &engine,
+            engine,
             &remote,
             "rows",
             json!({
