@@ -23,7 +23,9 @@ use std::{
 use serde_json::json;
 use snowgate_emulator::{Config, Emulator, GeneratedKey, account::GenerateSpec};
 use snowgate_engine::{CreateConnection, Engine, EngineConfig, SyncSelector, TriggerOpts};
-use snowgate_store::{ConnectionPk, MasterKey, RunStatus, SecretJson, StoreConfig};
+use snowgate_store::{
+    ConnectionPk, MasterKey, RunStatus, SecretJson, StoreConfig, testing::TestSchema,
+};
 
 /// Set in the child process that serves the emulator.
 const CHILD: &str = "SNOWGATE_BENCH_EMULATOR";
@@ -217,23 +219,14 @@ async fn bench() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     // PostgreSQL: a fresh schema per run, so that reruns start empty (and under a new master key).
     let postgres = match std::env::var("SNOWGATE_BENCH_DATABASE_URL") {
-        Ok(base) => {
-            let schema = format!("bench_{}", uuid::Uuid::new_v4().simple());
-            let admin = sqlx::PgPool::connect(&base).await?;
-            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-                .execute(&admin)
-                .await?;
-            let separator = if base.contains('?') { '&' } else { '?' };
-            let url = format!("{base}{separator}options=-c%20search_path%3D{schema}");
-            Some((admin, schema, url))
-        }
+        Ok(base) => Some(TestSchema::create(&base, "bench").await?),
         Err(_) => None,
     };
-    let engine = engine(dir.path(), postgres.as_ref().map(|(_, _, url)| url.clone())).await?;
+    let engine = engine(dir.path(), postgres.as_ref().map(|s| s.url().to_owned())).await?;
     let outcome = passes(&engine, scale).await;
     engine.store().close().await;
-    if let Some((admin, schema, _)) = postgres {
-        snowgate_store::testing::drop_schema(&admin, &schema).await?;
+    if let Some(schema) = postgres {
+        schema.drop().await?;
     }
     outcome
 }

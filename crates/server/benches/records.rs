@@ -140,18 +140,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let dir = tempfile::tempdir()?;
         bench("sqlite", None, dir.path()).await?;
         if let Ok(base) = std::env::var("SNOWGATE_TEST_DATABASE_URL") {
-            let schema = format!("bench_{}", uuid::Uuid::new_v4().simple());
-            let admin = sqlx::PgPool::connect(&base).await?;
-            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-                .execute(&admin)
-                .await?;
-            let separator = if base.contains('?') { '&' } else { '?' };
-            let url = format!("{base}{separator}options=-c%20search_path%3D{schema}");
+            let schema = snowgate_store::testing::TestSchema::create(&base, "bench").await?;
             let dir = tempfile::tempdir()?;
-            let outcome = bench("postgres", Some(url), dir.path()).await;
-            sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
-                .execute(&admin)
-                .await?;
+            let outcome = bench("postgres", Some(schema.url().to_owned()), dir.path()).await;
+            schema.drop().await?;
             outcome?;
         } else {
             println!("(set SNOWGATE_TEST_DATABASE_URL for the PostgreSQL rows)");

@@ -21,3 +21,38 @@ pub async fn drop_schema(admin: &sqlx::PgPool, schema: &str) -> Result<(), sqlx:
         }
     }
 }
+
+/// A PostgreSQL schema of its own for one test or benchmark run, so that runs never see each
+/// other's rows (nor a master key of an earlier run).
+#[derive(Debug)]
+pub struct TestSchema {
+    admin: sqlx::PgPool,
+    name: String,
+    url: String,
+}
+
+impl TestSchema {
+    /// Creates a fresh schema `<prefix>_<uuid>` in the database at `base` (a `postgres://` URL).
+    pub async fn create(base: &str, prefix: &str) -> Result<Self, sqlx::Error> {
+        let name = format!("{prefix}_{}", uuid::Uuid::new_v4().simple());
+        let admin = sqlx::PgPool::connect(base).await?;
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {name}")))
+            .execute(&admin)
+            .await?;
+        let separator = if base.contains('?') { '&' } else { '?' };
+        let url = format!("{base}{separator}options=-c%20search_path%3D{name}");
+        Ok(Self { admin, name, url })
+    }
+
+    /// A URL whose connections work in the schema.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Drops the schema and everything in it (see [`drop_schema`]).
+    pub async fn drop(self) -> Result<(), sqlx::Error> {
+        let dropped = drop_schema(&self.admin, &self.name).await;
+        self.admin.close().await;
+        dropped
+    }
+}

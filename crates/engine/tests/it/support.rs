@@ -15,7 +15,7 @@ use snowgate_emulator::{Config, Emulator, GeneratedKey};
 use snowgate_engine::{CreateConnection, Engine, EngineConfig, SyncSelector, TriggerOpts};
 use snowgate_store::{
     AnyStore, ConnectionPk, MasterKey, ModelKey, RecordQuery, SecretJson, Store, StoreConfig,
-    connect,
+    connect, testing::TestSchema,
 };
 use tempfile::TempDir;
 
@@ -258,20 +258,13 @@ where
         eprintln!("SNOWGATE_TEST_DATABASE_URL is not set: PostgreSQL variant not run");
         return Ok(());
     };
-    let schema = format!("e_{}", uuid::Uuid::new_v4().simple());
-    let admin = sqlx::PgPool::connect(&base)
+    let schema = TestSchema::create(&base, "e")
         .await
-        .context("connecting to the test PostgreSQL")?;
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-        .execute(&admin)
-        .await?;
-    let separator = if base.contains('?') { '&' } else { '?' };
-    let url = format!("{base}{separator}options=-c%20search_path%3D{schema}");
-    let outcome = AssertUnwindSafe(test(Some(url))).catch_unwind().await;
-    snowgate_store::testing::drop_schema(&admin, &schema)
-        .await
-        .context("dropping the test schema")?;
-    admin.close().await;
+        .context("creating a schema in the test PostgreSQL")?;
+    let outcome = AssertUnwindSafe(test(Some(schema.url().to_owned())))
+        .catch_unwind()
+        .await;
+    schema.drop().await.context("dropping the test schema")?;
     match outcome {
         Ok(result) => result,
         Err(panic) => std::panic::resume_unwind(panic),

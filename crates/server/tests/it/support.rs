@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use snowgate_server::{Config, Server};
 use snowgate_store::{
     AnyStore, Connection, ModelKey, NewConnection, NewIntegration, NewRecord, NewSync, SaveBatch,
-    SaveCounts, SecretJson, Store,
+    SaveCounts, SecretJson, Store, testing::TestSchema,
 };
 use tempfile::TempDir;
 use tokio_util::sync::CancellationToken;
@@ -272,22 +272,13 @@ where
         eprintln!("SNOWGATE_TEST_DATABASE_URL is not set: PostgreSQL variant not run");
         return Ok(());
     };
-    let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
-    let admin = sqlx::PgPool::connect(&base)
+    let schema = TestSchema::create(&base, "t")
         .await
-        .context("connecting to the test PostgreSQL")?;
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-        .execute(&admin)
-        .await?;
-    let separator = if base.contains('?') { '&' } else { '?' };
-    let url = format!("{base}{separator}options=-c%20search_path%3D{schema}");
-    let outcome = AssertUnwindSafe(test(Backend::Postgres(url)))
+        .context("creating a schema in the test PostgreSQL")?;
+    let outcome = AssertUnwindSafe(test(Backend::Postgres(schema.url().to_owned())))
         .catch_unwind()
         .await;
-    snowgate_store::testing::drop_schema(&admin, &schema)
-        .await
-        .context("dropping the test schema")?;
-    admin.close().await;
+    schema.drop().await.context("dropping the test schema")?;
     match outcome {
         Ok(result) => result,
         Err(panic) => std::panic::resume_unwind(panic),
