@@ -31,22 +31,13 @@ fn main() -> anyhow::Result<()> {
         let dir = tempfile::tempdir()?;
         bench("sqlite", connect(StoreConfig::new(dir.path())).await?, rows).await?;
         if let Ok(url) = std::env::var("SNOWGATE_TEST_DATABASE_URL") {
-            let schema = format!("bench_{}", uuid::Uuid::new_v4().simple());
-            let admin = sqlx::PgPool::connect(&url).await?;
-            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-                .execute(&admin)
-                .await?;
-            let separator = if url.contains('?') { '&' } else { '?' };
+            let schema = snowgate_store::testing::TestSchema::create(&url, "bench").await?;
             let config = StoreConfig {
-                database_url: Some(format!(
-                    "{url}{separator}options=-c%20search_path%3D{schema}"
-                )),
+                database_url: Some(schema.url().to_owned()),
                 ..StoreConfig::new(dir.path())
             };
             let result = bench("postgres", connect(config).await?, rows).await;
-            sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
-                .execute(&admin)
-                .await?;
+            schema.drop().await?;
             result?;
         } else {
             println!("postgres: SNOWGATE_TEST_DATABASE_URL is not set, skipped");

@@ -8,8 +8,9 @@
 //! * `reader()` / `writer()`: the pools for reads and single-statement writes;
 //! * `begin_write()`: a transaction that holds the write lock where the database needs it
 //!   (SQLite: `BEGIN IMMEDIATE` on the single writer connection);
-//! * `after_bulk_change(changed)`, `after_batch(model, size, added)`: refresh the planner's statistics where
-//!   the database keeps them (PostgreSQL), after a run and as a model grows within one;
+//! * `after_bulk_change(changed)`, `after_batch(model, size, added)`: refresh the planner's
+//!   statistics where the database keeps them (PostgreSQL), after a run and as a model grows
+//!   within one;
 //! * `begin_batch()`: the same for a record batch, whose commit need not wait for the disk: a
 //!   batch lost in a crash goes together with its checkpoint, so the run fetches it again;
 //! * `FOR_UPDATE`, `SKIP_LOCKED`: row-locking suffixes (empty on SQLite, whose write

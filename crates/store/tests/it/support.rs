@@ -8,7 +8,9 @@ use anyhow::Context as _;
 use chrono::{DateTime, TimeZone, Utc};
 use futures::FutureExt;
 use secrecy::ExposeSecret;
-use snowgate_store::{AnyStore, MasterKey, Result as StoreResult, StoreConfig, connect};
+use snowgate_store::{
+    AnyStore, MasterKey, Result as StoreResult, StoreConfig, connect, testing::TestSchema,
+};
 use tempfile::TempDir;
 
 /// Evaluates `$body` with `$pool` bound to a fresh pool on the store's database (SQLite file or
@@ -117,17 +119,11 @@ where
         eprintln!("SNOWGATE_TEST_DATABASE_URL is not set: PostgreSQL variant not run");
         return Ok(());
     };
-    let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
-    let admin = sqlx::PgPool::connect(&base)
+    let schema = TestSchema::create(&base, "t")
         .await
-        .context("connecting to the test PostgreSQL")?;
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-        .execute(&admin)
-        .await?;
-    let separator = if base.contains('?') { '&' } else { '?' };
-    let url = format!("{base}{separator}options=-c%20search_path%3D{schema}");
+        .context("creating a schema in the test PostgreSQL")?;
     let outcome = AssertUnwindSafe(async {
-        let ctx = open(Some(url)).await?;
+        let ctx = open(Some(schema.url().to_owned())).await?;
         let store = ctx.store.clone();
         let result = test(ctx).await;
         store.close().await;
@@ -135,10 +131,7 @@ where
     })
     .catch_unwind()
     .await;
-    sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
-        .execute(&admin)
-        .await?;
-    admin.close().await;
+    schema.drop().await.context("dropping the test schema")?;
     match outcome {
         Ok(result) => result,
         Err(panic) => std::panic::resume_unwind(panic),
