@@ -1,4 +1,5 @@
-//! How an emulator is started: address, account names, result sizes and lifetimes, TLS, faults.
+//! How an emulator is started: address, account names, result sizes and lifetimes, TLS, history,
+//! faults.
 //!
 //! Every field has a default that suits tests (`127.0.0.1:0`, a short synchronous wait is *not*
 //! the default: Snowflake's 45 s is), so `Config::default()` starts a faithful emulator and a test
@@ -30,6 +31,9 @@ pub struct Config {
     /// The bearer token of the `/emulator/admin/*` endpoints; `None` generates a random one
     /// (see [`crate::Emulator::admin_token`]).
     pub admin_token: Option<String>,
+    /// How many statements the query history keeps (the oldest are forgotten beyond it); see
+    /// [`crate::Emulator::history`].
+    pub history_limit: usize,
     /// Faults in force from the start; change them later with [`crate::Emulator::faults`].
     pub faults: Faults,
 }
@@ -49,6 +53,7 @@ impl Default for Config {
             result_memory_budget: 1 << 30,
             tls: false,
             admin_token: None,
+            history_limit: crate::account::DEFAULT_HISTORY_LIMIT,
             faults: Faults::default(),
         }
     }

@@ -27,8 +27,11 @@ pub struct Faults {
     pub fail_next: u32,
     /// Answer this fraction (0 to 1) of SQL API requests with [`Faults::error_status`].
     pub error_rate: f64,
-    /// The status of injected errors: 500, 502, 503 (the default when unset) or 504.
+    /// The status of injected errors: 429, 500, 502, 503 (the default when unset) or 504. A 429
+    /// answers as Snowflake's does (`390505`, "Too many requests.") with a `Retry-After`.
     pub error_status: Option<u16>,
+    /// The `Retry-After` of injected 429s, in seconds (1 when unset).
+    pub retry_after_seconds: Option<u64>,
     /// Added before every SQL API request is handled, in milliseconds.
     pub latency_ms: u64,
     /// Cut the connection in the middle of the next this many partition bodies (`?partition=N`).
@@ -40,7 +43,7 @@ pub struct Faults {
 /// Why a [`Faults`] value was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FaultsError {
-    #[error("error_status must be 500, 502, 503 or 504, not {0}")]
+    #[error("error_status must be 429, 500, 502, 503 or 504, not {0}")]
     Status(u16),
     #[error("error_rate must be between 0 and 1, not {0}")]
     Rate(String),
@@ -51,7 +54,7 @@ pub enum FaultsError {
 impl Faults {
     fn validate(&self) -> Result<(), FaultsError> {
         if let Some(status) = self.error_status
-            && ![500, 502, 503, 504].contains(&status)
+            && ![429, 500, 502, 503, 504].contains(&status)
         {
             return Err(FaultsError::Status(status));
         }
@@ -122,6 +125,11 @@ impl FaultControl {
 
     pub(crate) fn force_async(&self) -> bool {
         self.lock().faults.force_async
+    }
+
+    /// The `Retry-After` of injected 429s.
+    pub(crate) fn retry_after(&self) -> Duration {
+        Duration::from_secs(self.lock().faults.retry_after_seconds.unwrap_or(1))
     }
 
     /// The status to answer instead of handling a request, if an error is to be injected.

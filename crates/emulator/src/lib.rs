@@ -44,11 +44,10 @@ mod tls;
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
-use base64::{Engine, engine::general_purpose::STANDARD};
 use tokio::{sync::oneshot, task::JoinHandle};
 
 pub use crate::{
-    account::{Account, AccountNames},
+    account::{Account, AccountNames, AddUserError, HistoryEntry},
     config::Config,
     exec::{CollectedRows, SqlError},
     faults::{FaultControl, Faults, FaultsError},
@@ -76,17 +75,6 @@ pub enum StartError {
     Faults(#[from] FaultsError),
 }
 
-/// Why [`Emulator::add_user`] failed.
-#[derive(Debug, thiserror::Error)]
-pub enum AddUserError {
-    #[error(
-        "the public key of user {user} is not a PEM public key (-----BEGIN PUBLIC KEY----- …); export it with `openssl rsa -in key.p8 -pubout`"
-    )]
-    NotAPublicKey { user: String },
-    #[error(transparent)]
-    Sql(#[from] SqlError),
-}
-
 /// A running emulator. Dropping it stops the server too; [`Emulator::shutdown`] waits for it.
 #[derive(Debug)]
 pub struct Emulator {
@@ -103,9 +91,20 @@ pub struct Emulator {
 }
 
 impl Emulator {
-    /// Starts serving `config` on its listen address. Must be called inside a Tokio runtime.
+    /// Starts serving `config` on its listen address with a new, empty account. Must be called
+    /// inside a Tokio runtime.
     pub async fn start(config: Config) -> Result<Self, StartError> {
+        let account = Account::new(config.account.clone());
+        Self::serve(config, account).await
+    }
+
+    /// Starts serving an account prepared beforehand (seeds loaded, users added, a large account
+    /// generated), so that the port opens only when the account is ready: a client connecting
+    /// as soon as it can never sees it half-loaded. The account keeps its own names;
+    /// `config.account` is not used. Must be called inside a Tokio runtime.
+    pub async fn serve(config: Config, account: Account) -> Result<Self, StartError> {
         let faults = Arc::new(FaultControl::new(config.faults.clone())?);
+        account.history().set_limit(config.history_limit);
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
             .map_err(|source| StartError::Listen {
@@ -116,7 +115,7 @@ impl Emulator {
             address: config.listen,
             source,
         })?;
-        let account = Arc::new(Account::new(config.account.clone()));
+        let account = Arc::new(account);
         let statements = Arc::new(Statements::new(
             config.result_ttl,
             config.result_memory_budget,
@@ -170,7 +169,7 @@ impl Emulator {
             })
         };
         let url = format!("{scheme}://{local_addr}");
-        tracing::info!(%url, account = %account.names().org_account(), "Snowflake emulator listening");
+        tracing::info!(%url, account = %account.names().org_account(), "Snowflake emulator ready");
         Ok(Self {
             url,
             local_addr,
@@ -232,27 +231,15 @@ impl Emulator {
         self.account.admin(sql)
     }
 
-    /// Creates user `name` (upper-cased, as an unquoted name would be) if it does not exist
-    /// and registers `public_key_pem` (`-----BEGIN PUBLIC KEY-----` …) as its `RSA_PUBLIC_KEY`.
+    /// Creates user `name` and registers its public key (see [`Account::add_user`]).
     pub fn add_user(&self, name: &str, public_key_pem: &str) -> Result<(), AddUserError> {
-        let key: String = public_key_pem
-            .lines()
-            .filter(|line| !line.starts_with("-----"))
-            .flat_map(|line| line.trim().chars())
-            .collect();
-        let not_a_key = || AddUserError::NotAPublicKey {
-            user: name.to_owned(),
-        };
-        if !public_key_pem.contains("-----BEGIN PUBLIC KEY-----")
-            || STANDARD.decode(&key).map_or(true, |der| der.is_empty())
-        {
-            return Err(not_a_key());
-        }
-        let user = format!("\"{}\"", name.to_uppercase().replace('"', "\"\""));
-        self.account.admin(&format!(
-            "CREATE USER IF NOT EXISTS {user}; ALTER USER {user} SET RSA_PUBLIC_KEY='{key}'"
-        ))?;
-        Ok(())
+        self.account.add_user(name, public_key_pem)
+    }
+
+    /// The statements the SQL API ran, oldest first (see [`account::QueryHistory`]); also
+    /// `GET /emulator/admin/history` and `INFORMATION_SCHEMA.QUERY_HISTORY()`.
+    pub fn history(&self) -> Vec<HistoryEntry> {
+        self.account.history().entries()
     }
 
     /// Stops accepting connections, lets open requests finish for a few seconds, then stops.

@@ -1,8 +1,9 @@
 //! The SQL API v2 over HTTP (reference §2), and the emulator's admin endpoints.
 //!
 //! Routes: `POST /api/v2/statements`, `GET /api/v2/statements/{handle}[?partition=N]`,
-//! `POST /api/v2/statements/{handle}/cancel`; `GET|PUT /emulator/admin/faults` and
-//! `POST /emulator/admin/sql` behind the admin token. Statements run on the blocking pool, one
+//! `POST /api/v2/statements/{handle}/cancel`; `GET|PUT /emulator/admin/faults`,
+//! `GET /emulator/admin/history` and `POST /emulator/admin/sql` behind the admin token. Every
+//! statement that gets a handle is written into the account's query history. Statements run on the blocking pool, one
 //! handle each; a POST waits [`crate::Config::sync_wait`] for them and then answers 202. Every
 //! answer has Snowflake's status and body; responses are gzipped when the client accepts it,
 //! partitions after the first always are.
@@ -23,7 +24,7 @@ use serde_json::json;
 use tower_http::{CompressionLevel, compression::CompressionLayer};
 
 use crate::{
-    account::Account,
+    account::{Account, StartedStatement},
     auth::{self, AuthError},
     exec::{Bindings, RowSink, Session, SqlError, StatementClass, UserAuth},
     faults::{FaultControl, Faults},
@@ -55,7 +56,8 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         ));
     let admin = Router::new()
         .route("/emulator/admin/faults", get(get_faults).put(put_faults))
-        .route("/emulator/admin/sql", post(admin_sql));
+        .route("/emulator/admin/sql", post(admin_sql))
+        .route("/emulator/admin/history", get(get_history));
     api.merge(admin)
         .with_state(state)
         .layer(CompressionLayer::new().quality(CompressionLevel::Fastest))
@@ -156,6 +158,14 @@ async fn inject_faults(
         tokio::time::sleep(latency).await;
     }
     match state.faults.injected_error() {
+        Some(429) => {
+            let mut response = too_many_requests();
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(state.faults.retry_after().as_secs()),
+            );
+            response
+        }
         Some(status) => {
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
             let reason = status.canonical_reason().unwrap_or("Server Error");
@@ -286,6 +296,8 @@ async fn submit(
             .and_then(|id| state.statements.by_request(&user.name, id))
         && matches!(earlier.state(), Progress::Running | Progress::Succeeded(_))
     {
+        // Answered from the earlier statement: it is not executed again.
+        state.account.history().retried(&earlier.handle);
         let progress = earlier.wait(state.sync_wait).await;
         return respond(&earlier, &progress, &request_id);
     }
@@ -296,12 +308,24 @@ async fn submit(
     let statement = state
         .statements
         .start(&user.name, query.request_id.as_deref());
+    let session = request.session(&user, role, statement.cancel.clone());
+    state.account.history().start(
+        StartedStatement {
+            handle: &statement.handle,
+            request_id: query.request_id.as_deref(),
+            parent: None,
+            sql: text,
+            multi_statement: count != 1,
+        },
+        &session,
+    );
     let plan = match plan(text, count, &request.bindings) {
         Ok(plan) => plan,
         Err(error) => {
             state
                 .statements
                 .finish(&statement, Progress::Failed(error.clone()));
+            record_end(&state.account, &statement);
             return sql_error(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 &error,
@@ -309,7 +333,6 @@ async fn submit(
             );
         }
     };
-    let session = request.session(&user, role, statement.cancel.clone());
     tracing::debug!(handle = %statement.handle, user = %user.name, "statement submitted");
 
     if let Some(seconds) = request.timeout_seconds() {
@@ -407,6 +430,7 @@ impl Worker {
             Plan::Multi(statements) => self.execute_all(&mut session, &statements),
         };
         self.statements.finish(&self.statement, progress);
+        record_end(&self.account, &self.statement);
     }
 
     fn execute(&self, session: &mut Session, sql: &str, bindings: &Bindings) -> Progress {
@@ -427,12 +451,23 @@ impl Worker {
             }
             let child = self.statements.start(&self.statement.user, None);
             handles.push(child.handle.clone());
+            self.account.history().start(
+                StartedStatement {
+                    handle: &child.handle,
+                    request_id: None,
+                    parent: Some(&self.statement.handle),
+                    sql,
+                    multi_statement: false,
+                },
+                session,
+            );
             let progress = self.execute(session, sql, &Bindings::new());
             let failure = match &progress {
                 Progress::Failed(error) => Some(error.clone()),
                 _ => None,
             };
             self.statements.finish(&child, progress);
+            record_end(&self.account, &child);
             if let Some(error) = failure {
                 let excerpt: String = sql.chars().take(50).collect();
                 return Progress::Failed(SqlError::new(
@@ -454,6 +489,33 @@ impl Worker {
         result.statement_handles = Some(handles);
         Progress::Succeeded(Arc::new(result))
     }
+}
+
+/// Writes how `statement` ended into the query history (a cancel or timeout that won counts).
+fn record_end(account: &Account, statement: &Statement) {
+    let history = account.history();
+    match statement.state() {
+        Progress::Running => {}
+        Progress::Succeeded(result) => {
+            let rows = result.stats.as_ref().map_or(result.num_rows, |stats| {
+                stats.num_rows_inserted + stats.num_rows_updated + stats.num_rows_deleted
+            });
+            history.finish(&statement.handle, Ok(rows));
+        }
+        Progress::Failed(error) => history.finish(&statement.handle, Err(&error)),
+        Progress::TimedOut(seconds) => history.finish(&statement.handle, Err(&timed_out(seconds))),
+    }
+}
+
+/// Snowflake's error for a statement stopped by its `timeout`.
+fn timed_out(seconds: u64) -> SqlError {
+    SqlError::new(
+        "000630",
+        "57014",
+        format!(
+            "Statement reached its statement or warehouse timeout of {seconds} second(s) and was canceled."
+        ),
+    )
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -529,13 +591,7 @@ fn respond(statement: &Statement, progress: &Progress, request_id: &str) -> Resp
         Progress::Failed(error) => sql_error(StatusCode::UNPROCESSABLE_ENTITY, error, Some(handle)),
         Progress::TimedOut(seconds) => sql_error(
             StatusCode::REQUEST_TIMEOUT,
-            &SqlError::new(
-                "000630",
-                "57014",
-                format!(
-                    "Statement reached its statement or warehouse timeout of {seconds} second(s) and was canceled."
-                ),
-            ),
+            &timed_out(*seconds),
             Some(handle),
         ),
         Progress::Succeeded(result) => {
@@ -709,6 +765,10 @@ impl FromRequestParts<Arc<AppState>> for Admin {
 
 async fn get_faults(State(state): State<Arc<AppState>>, _: Admin) -> Response {
     Json(state.faults.get()).into_response()
+}
+
+async fn get_history(State(state): State<Arc<AppState>>, _: Admin) -> Response {
+    Json(state.account.history().entries()).into_response()
 }
 
 async fn put_faults(State(state): State<Arc<AppState>>, _: Admin, body: Bytes) -> Response {

@@ -4,7 +4,9 @@
 use std::{net::SocketAddr, path::PathBuf, str::FromStr, time::Duration};
 
 use anyhow::{Context, bail};
-use snowgate_emulator::{AccountNames, Config, Emulator, GeneratedKey, account::GenerateSpec};
+use snowgate_emulator::{
+    Account, AccountNames, Config, Emulator, GeneratedKey, account::GenerateSpec,
+};
 
 /// Arguments of `snowgate emulator` (boxed: they are many, and the command enum stays small).
 #[derive(Debug, clap::Args)]
@@ -81,21 +83,14 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         .clone()
         .unwrap_or_else(|| std::env::temp_dir().join("snowgate-emulator"));
 
-    let emulator = Emulator::start(Config {
-        listen: args.listen,
-        account: AccountNames {
-            locator: args.locator.to_uppercase(),
-            organization,
-            account_name,
-        },
-        partition_size: args.partition_size,
-        sync_wait: Duration::from_secs(args.sync_wait),
-        tls: args.tls,
-        admin_token: args.admin_token.clone(),
-        ..Config::default()
-    })
-    .await?;
-    let account = emulator.account();
+    let names = AccountNames {
+        locator: args.locator.to_uppercase(),
+        organization,
+        account_name,
+    };
+    // The whole account is loaded before the port opens: a client that connects as soon as it
+    // can must never see it empty or half-seeded.
+    let account = Account::new(names.clone());
     if args.demo {
         account.load_demo().context("loading the demo account")?;
     }
@@ -111,7 +106,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     }
     // Users first, so that seeds can grant them roles.
     for (name, pem) in &users {
-        emulator
+        account
             .add_user(name, pem)
             .with_context(|| format!("--user {name}"))?;
     }
@@ -120,8 +115,33 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             .load_seed_file(seed)
             .with_context(|| format!("loading seed {}", seed.display()))?;
     }
+    let demo_key = if users.is_empty() {
+        let key = GeneratedKey::generate()?;
+        account.add_user(DEMO_USER, &key.public_key_pem)?;
+        account.admin(&format!(
+            "GRANT ROLE ACCOUNTADMIN TO USER {DEMO_USER}; ALTER USER {DEMO_USER} SET DEFAULT_ROLE = ACCOUNTADMIN"
+        ))?;
+        let private_key = write_demo_key(&key_dir, &key)?;
+        Some((key, private_key))
+    } else {
+        None
+    };
 
-    println!("Snowflake emulator listening on {}", emulator.url());
+    let emulator = Emulator::serve(
+        Config {
+            listen: args.listen,
+            account: names,
+            partition_size: args.partition_size,
+            sync_wait: Duration::from_secs(args.sync_wait),
+            tls: args.tls,
+            admin_token: args.admin_token.clone(),
+            ..Config::default()
+        },
+        account,
+    )
+    .await?;
+    let account = emulator.account();
+    println!("Snowflake emulator ready on {}", emulator.url());
     println!(
         "account: {} (locator {})",
         emulator.account_identifier(),
@@ -138,13 +158,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             certificate.sha256_fingerprint
         );
     }
-    if users.is_empty() {
-        let key = GeneratedKey::generate()?;
-        emulator.add_user(DEMO_USER, &key.public_key_pem)?;
-        emulator.admin(&format!(
-            "GRANT ROLE ACCOUNTADMIN TO USER {DEMO_USER}; ALTER USER {DEMO_USER} SET DEFAULT_ROLE = ACCOUNTADMIN"
-        ))?;
-        let private_key = write_demo_key(&key_dir, &key)?;
+    if let Some((key, private_key)) = demo_key {
         println!(
             "demo user: {DEMO_USER} (key fingerprint {})",
             key.fingerprint

@@ -420,6 +420,52 @@ pub fn classify(sql: &str) -> StatementClass {
     }
 }
 
+/// Snowflake's `QUERY_TYPE` of a statement, as `QUERY_HISTORY` reports it: `SELECT`, `INSERT`,
+/// `SHOW`, `DESCRIBE`, `CREATE_TABLE`, `ALTER_USER`, `DROP`, `GRANT`, … (`UNKNOWN` otherwise).
+pub fn query_type(sql: &str) -> String {
+    let Ok(mut cursor) = Cursor::new(sql) else {
+        return "UNKNOWN".to_owned();
+    };
+    if matches!(cursor.peek(), Some(Token::LParen)) {
+        return "SELECT".to_owned();
+    }
+    let mut word = || match cursor.next() {
+        Some(Token::Word(word)) if word.quote_style.is_none() => word.value.to_uppercase(),
+        _ => String::new(),
+    };
+    let first = word();
+    match first.as_str() {
+        "SELECT" | "WITH" | "VALUES" => "SELECT".to_owned(),
+        "INSERT" | "UPDATE" | "DELETE" | "MERGE" | "SHOW" | "GRANT" | "REVOKE" | "USE"
+        | "COMMIT" | "ROLLBACK" | "CALL" | "DROP" => first,
+        "DESCRIBE" | "DESC" => "DESCRIBE".to_owned(),
+        "BEGIN" | "START" => "BEGIN_TRANSACTION".to_owned(),
+        "TRUNCATE" => "TRUNCATE_TABLE".to_owned(),
+        "CREATE" | "ALTER" => {
+            let mut object = word();
+            while [
+                "OR",
+                "REPLACE",
+                "TEMPORARY",
+                "TRANSIENT",
+                "SECURE",
+                "TEMP",
+                "LOCAL",
+            ]
+            .contains(&object.as_str())
+            {
+                object = word();
+            }
+            if object.is_empty() {
+                first
+            } else {
+                format!("{first}_{object}")
+            }
+        }
+        _ => "UNKNOWN".to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

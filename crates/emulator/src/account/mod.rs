@@ -10,6 +10,7 @@ mod catalog;
 mod dates;
 mod ddl;
 mod generate;
+mod history;
 mod lexer;
 mod query;
 mod seed;
@@ -19,7 +20,10 @@ mod types;
 
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
+use base64::{Engine, engine::general_purpose::STANDARD};
+
 pub use generate::GenerateSpec;
+pub use history::{DEFAULT_HISTORY_LIMIT, HistoryEntry, QueryHistory, StartedStatement};
 pub use seed::{DEMO_SEED, RECORDED_SEED, SeedError};
 
 use self::{catalog::Catalog, lexer::Cursor, storage::Storage, types::SfType};
@@ -45,12 +49,24 @@ impl AccountNames {
     }
 }
 
+/// Why [`Account::add_user`] failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AddUserError {
+    #[error(
+        "the public key of user {user} is not a PEM public key (-----BEGIN PUBLIC KEY----- …); export it with `openssl rsa -in key.p8 -pubout`"
+    )]
+    NotAPublicKey { user: String },
+    #[error(transparent)]
+    Sql(#[from] SqlError),
+}
+
 /// One emulated Snowflake account. Shared between requests (`&self` everywhere; locking inside).
 #[derive(Debug)]
 pub struct Account {
     names: AccountNames,
     catalog: RwLock<Catalog>,
     storage: Storage,
+    history: QueryHistory,
 }
 
 impl Account {
@@ -61,6 +77,7 @@ impl Account {
             names,
             catalog: RwLock::new(Catalog::default()),
             storage: Storage::new(),
+            history: QueryHistory::default(),
         };
         ddl::bootstrap(&mut account.write());
         account
@@ -68,6 +85,34 @@ impl Account {
 
     pub fn names(&self) -> &AccountNames {
         &self.names
+    }
+
+    /// The statements the SQL API ran, as `INFORMATION_SCHEMA.QUERY_HISTORY()` shows them.
+    pub fn history(&self) -> &QueryHistory {
+        &self.history
+    }
+
+    /// Creates user `name` (upper-cased, as an unquoted name would be) if it does not exist
+    /// and registers `public_key_pem` (`-----BEGIN PUBLIC KEY-----` …) as its `RSA_PUBLIC_KEY`.
+    pub fn add_user(&self, name: &str, public_key_pem: &str) -> Result<(), AddUserError> {
+        let key: String = public_key_pem
+            .lines()
+            .filter(|line| !line.starts_with("-----"))
+            .flat_map(|line| line.trim().chars())
+            .collect();
+        let not_a_key = || AddUserError::NotAPublicKey {
+            user: name.to_owned(),
+        };
+        if !public_key_pem.contains("-----BEGIN PUBLIC KEY-----")
+            || STANDARD.decode(&key).map_or(true, |der| der.is_empty())
+        {
+            return Err(not_a_key());
+        }
+        let user = format!("\"{}\"", name.to_uppercase().replace('"', "\"\""));
+        self.admin(&format!(
+            "CREATE USER IF NOT EXISTS {user}; ALTER USER {user} SET RSA_PUBLIC_KEY='{key}'"
+        ))?;
+        Ok(())
     }
 
     /// Runs one statement in `session`, pushing its result into `sink`.

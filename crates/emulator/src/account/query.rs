@@ -920,8 +920,111 @@ impl<'a> Compiler<'a> {
                 relations.push(relation);
                 Ok(format!("({sql}) AS {sql_alias}"))
             }
+            TableFactor::TableFunction { expr, alias } => {
+                let Expr::Function(function) = expr else {
+                    return Err(unsupported("this table function"));
+                };
+                let sql_alias = self.alias();
+                let (source, mut relation) = self.table_function(function, &sql_alias)?;
+                if let Some(a) = alias {
+                    for (column, alias_column) in relation.columns.iter_mut().zip(&a.columns) {
+                        column.name = ident(&alias_column.name);
+                    }
+                    relation.name = ident(&a.name);
+                }
+                relations.push(relation);
+                Ok(format!("{source} AS {sql_alias}"))
+            }
             _ => Err(unsupported("this FROM item")),
         }
+    }
+
+    /// `TABLE(INFORMATION_SCHEMA.QUERY_HISTORY([RESULT_LIMIT => n]))`, the one table function:
+    /// its SQLite source and columns.
+    fn table_function(
+        &mut self,
+        function: &ast::Function,
+        sql_alias: &str,
+    ) -> Result<(String, Relation), SqlError> {
+        let parts = object_parts(&function.name)?;
+        let (db, schema, name) = self.object_path(&parts)?;
+        if schema != "INFORMATION_SCHEMA" || name != "QUERY_HISTORY" {
+            return Err(unsupported(&format!(
+                "table function {db}.{schema}.{name} (the emulator has INFORMATION_SCHEMA.QUERY_HISTORY)"
+            )));
+        }
+        ddl::database(self.catalog, &self.vis, &db)?;
+        let mut limit = 100;
+        if let FunctionArguments::List(list) = &function.args {
+            for arg in &list.args {
+                let value = match arg {
+                    FunctionArg::Named {
+                        name,
+                        arg: FunctionArgExpr::Expr(Expr::Value(v)),
+                        ..
+                    } if ident(name) == "RESULT_LIMIT" => match &v.value {
+                        AstValue::Number(n, _) => n.parse::<usize>().ok(),
+                        _ => None,
+                    },
+                    _ => {
+                        return Err(unsupported(&format!(
+                            "QUERY_HISTORY argument {arg} (only RESULT_LIMIT => <number>)"
+                        )));
+                    }
+                };
+                limit = match value {
+                    Some(n @ 1..=10_000) => n,
+                    _ => {
+                        return Err(SqlError::new(
+                            "001018",
+                            "22023",
+                            format!(
+                                "SQL compilation error:\ninvalid value [{arg}] for parameter 'RESULT_LIMIT'; it must be between 1 and 10000"
+                            ),
+                        ));
+                    }
+                };
+            }
+        }
+        let info = super::show::query_history(
+            self.account.history().entries(),
+            self.session,
+            limit,
+            self.info_tables.len(),
+        );
+        let origin = Origin {
+            database: db,
+            schema,
+            table: name.clone(),
+        };
+        Ok(self.info_relation(info, name, origin, sql_alias))
+    }
+
+    /// A materialised INFORMATION_SCHEMA result as a relation: its SQLite source and columns.
+    fn info_relation(
+        &mut self,
+        info: super::show::InfoTable,
+        name: String,
+        origin: Origin,
+        sql_alias: &str,
+    ) -> (String, Relation) {
+        let relation = Relation {
+            name,
+            columns: info
+                .columns
+                .iter()
+                .enumerate()
+                .map(|(i, (column, ty))| RelationColumn {
+                    name: column.clone(),
+                    sql: format!("{sql_alias}.c{i}"),
+                    ty: ty.clone(),
+                    origin: Some(origin.clone()),
+                })
+                .collect(),
+        };
+        let source = format!("temp.{}", info.name);
+        self.info_tables.push(info);
+        (source, relation)
     }
 
     /// A table, view, CTE or INFORMATION_SCHEMA view by name: its SQLite source and columns.
@@ -948,27 +1051,12 @@ impl<'a> Compiler<'a> {
                 self.info_tables.len(),
             )
             .ok_or_else(|| not_found("Object", &full))?;
-            let relation = Relation {
-                name: name.clone(),
-                columns: info
-                    .columns
-                    .iter()
-                    .enumerate()
-                    .map(|(i, (column, ty))| RelationColumn {
-                        name: column.clone(),
-                        sql: format!("{sql_alias}.c{i}"),
-                        ty: ty.clone(),
-                        origin: Some(Origin {
-                            database: db.clone(),
-                            schema: schema.clone(),
-                            table: name.clone(),
-                        }),
-                    })
-                    .collect(),
+            let origin = Origin {
+                database: db.clone(),
+                schema: schema.clone(),
+                table: name.clone(),
             };
-            let source = format!("temp.{}", info.name);
-            self.info_tables.push(info);
-            return Ok((source, relation));
+            return Ok(self.info_relation(info, name, origin, sql_alias));
         }
         let schema_entry = ddl::schema(self.catalog, &self.vis, &db, &schema)
             .map_err(|_| not_found("Object", &full))?;

@@ -13,7 +13,7 @@ use rusqlite::types::Value;
 use sqlparser::tokenizer::Token;
 
 use super::{
-    Account,
+    Account, HistoryEntry,
     catalog::{Catalog, Database, ObjectKind, Schema, Table, TableColumn, Visibility, qualified},
     ddl::{
         self, database, database_visible, object_path, schema, schema_path, schema_visible,
@@ -1378,6 +1378,18 @@ pub struct InfoTable {
 }
 
 impl InfoTable {
+    /// A table of `rows` with `columns`; `index` makes its temporary name unique.
+    fn new(columns: Vec<(&str, SfType)>, rows: Vec<Vec<Value>>, index: usize) -> Self {
+        Self {
+            name: format!("is{}_{}", index, fastrand::u32(..)),
+            columns: columns
+                .into_iter()
+                .map(|(n, ty)| (n.to_owned(), ty))
+                .collect(),
+            rows,
+        }
+    }
+
     /// Creates and fills `temp.<name>` on `conn`.
     pub fn materialize(&self, conn: &rusqlite::Connection) -> Result<(), SqlError> {
         let definitions: Vec<String> = self
@@ -1750,14 +1762,79 @@ pub fn information_schema(
         }
         _ => return None,
     };
-    Some(InfoTable {
-        name: format!("is{}_{}", index, fastrand::u32(..)),
-        columns: columns
-            .into_iter()
-            .map(|(n, ty)| (n.to_owned(), ty))
-            .collect(),
-        rows,
-    })
+    Some(InfoTable::new(columns, rows, index))
+}
+
+/// `INFORMATION_SCHEMA.QUERY_HISTORY()`: the newest `limit` statements of the history, newest
+/// first; the session's user's own, or everyone's for ACCOUNTADMIN. `index` makes the temporary
+/// table's name unique.
+pub fn query_history(
+    entries: Vec<HistoryEntry>,
+    session: &Session,
+    limit: usize,
+    index: usize,
+) -> InfoTable {
+    let text = SfType::show_text;
+    let number = || SfType::fixed(38, 0);
+    let time = || SfType::scaled(Kind::TimestampLtz, 9);
+    let t = |v: String| Value::Text(v);
+    let opt = |v: Option<String>| v.map_or(Value::Null, Value::Text);
+    let nanos = |time: chrono::DateTime<chrono::Utc>| {
+        Value::Integer(time.timestamp_nanos_opt().unwrap_or_default())
+    };
+    let everyone = session.role == "ACCOUNTADMIN";
+    let rows = entries
+        .into_iter()
+        .rev()
+        .filter(|entry| everyone || entry.user_name == session.user)
+        .take(limit)
+        .map(|entry| {
+            let elapsed = entry
+                .end_time
+                .unwrap_or_else(chrono::Utc::now)
+                .signed_duration_since(entry.start_time)
+                .num_milliseconds();
+            vec![
+                t(entry.query_id),
+                t(entry.query_text),
+                opt(entry.database_name),
+                opt(entry.schema_name),
+                t(entry.query_type),
+                t(entry.user_name),
+                t(entry.role_name),
+                opt(entry.warehouse_name),
+                t(entry.query_tag),
+                t(entry.execution_status),
+                opt(entry.error_code),
+                opt(entry.error_message),
+                nanos(entry.start_time),
+                entry.end_time.map_or(Value::Null, nanos),
+                Value::Integer(elapsed),
+                entry
+                    .rows_produced
+                    .map_or(Value::Null, |rows| Value::Integer(rows as i64)),
+            ]
+        })
+        .collect();
+    let columns = [
+        ("QUERY_ID", text()),
+        ("QUERY_TEXT", text()),
+        ("DATABASE_NAME", text()),
+        ("SCHEMA_NAME", text()),
+        ("QUERY_TYPE", text()),
+        ("USER_NAME", text()),
+        ("ROLE_NAME", text()),
+        ("WAREHOUSE_NAME", text()),
+        ("QUERY_TAG", text()),
+        ("EXECUTION_STATUS", text()),
+        ("ERROR_CODE", text()),
+        ("ERROR_MESSAGE", text()),
+        ("START_TIME", time()),
+        ("END_TIME", time()),
+        ("TOTAL_ELAPSED_TIME", number()),
+        ("ROWS_PRODUCED", number()),
+    ];
+    InfoTable::new(Vec::from(columns), rows, index)
 }
 
 fn information_column(

@@ -30,6 +30,48 @@ async fn injected_errors_answer_the_next_requests_then_stop() {
 }
 
 #[tokio::test]
+async fn an_injected_429_answers_like_snowflake_with_retry_after_and_runs_nothing() {
+    let h = Harness::start().await;
+    h.emulator
+        .faults()
+        .update(|f| {
+            f.fail_next = 2;
+            f.error_status = Some(429);
+            f.retry_after_seconds = Some(7);
+        })
+        .expect("faults");
+    let response = h
+        .post("", &json!({"statement": "SELECT 1 AS REFUSED"}))
+        .await;
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(response.headers()["retry-after"], "7");
+    let (status, body) = json_of(response).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(
+        body,
+        json!({"code": "390505", "message": "Too many requests."})
+    );
+    h.emulator
+        .faults()
+        .update(|f| f.retry_after_seconds = None)
+        .expect("faults");
+    let response = h.post("", &json!({"statement": "SELECT 1"})).await;
+    assert_eq!(
+        response.headers()["retry-after"],
+        "1",
+        "one second unless set"
+    );
+    assert_eq!(h.sql("SELECT 1").await.0, StatusCode::OK);
+    assert!(
+        h.emulator
+            .history()
+            .iter()
+            .all(|entry| entry.query_text == "SELECT 1"),
+        "refused requests ran nothing"
+    );
+}
+
+#[tokio::test]
 async fn an_error_rate_of_one_fails_every_request() {
     let h = Harness::start_with(Config {
         faults: Faults {

@@ -3,6 +3,7 @@
 mod auth;
 mod execution;
 mod faults;
+mod history;
 mod multi;
 mod partitions;
 mod recorded;
