@@ -35,7 +35,7 @@ fn large_seed() -> String {
             values.join(", ")
         ));
     }
-    seed.push_str("GRANT ROLE ACCOUNTADMIN TO USER ALICE;\n");
+    seed.push_str("GRANT ROLE ACCOUNTADMIN TO USER ALICE;\nALTER USER ALICE SET DEFAULT_ROLE = ACCOUNTADMIN;\n");
     seed
 }
 
