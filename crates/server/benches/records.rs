@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 use snowgate_server::{Config, ProcessRole, Server};
 use snowgate_store::{
     FinishRun, ModelCounts, ModelKey, NewConnection, NewRecord, NewSync, RunStatus, SaveBatch,
-    SecretJson, Store, SyncErrorUpdate,
+    SecretJson, StartRun, Store, SyncErrorUpdate,
 };
 use tokio_util::sync::CancellationToken;
 
@@ -203,7 +203,7 @@ async fn bench(
             next_run_at: None,
         })
         .await?;
-    let run = store.start_run(sync.id, false).await?;
+    let run = store.start_run(&StartRun::of(&sync, false)).await?;
     let model = ModelKey::new("Table", None);
     for chunk in (0..RECORDS).collect::<Vec<_>>().chunks(1000) {
         let records: Vec<NewRecord> = chunk

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use aws_lc_rs::digest;
 use snowgate_store::{
     ActionFilter, AnyStore, ConnectionPk, Cursor, ModelKey, NewConnection, NewIntegration,
-    NewRecord, NewSync, RecordQuery, SaveBatch, SecretJson, Store, StoreConfig, connect,
+    NewRecord, NewSync, RecordQuery, SaveBatch, SecretJson, StartRun, Store, StoreConfig, connect,
 };
 
 const BATCH: usize = 1_000;
@@ -111,7 +111,7 @@ async fn save_all(
             next_run_at: None,
         })
         .await?;
-    let run = store.start_run(sync.id, false).await?.id;
+    let run = store.start_run(&StartRun::of(&sync, false)).await?.id;
     let mut elapsed = Duration::ZERO;
     for start in (0..rows).step_by(BATCH) {
         let batch: Vec<_> = (start..(start + BATCH).min(rows))

@@ -81,7 +81,9 @@ pub use record::{
 pub use secret::{Cipher, KeyId, MasterKey, SecretJson};
 pub use sqlite::SqliteStore;
 pub use store::{AnyStore, RotationReport, Store};
-pub use sync::{FinishRun, ModelCounts, NewSync, Run, RunStatus, SyncErrorUpdate, SyncState};
+pub use sync::{
+    FinishRun, ModelCounts, NewSync, Run, RunStatus, StartRun, SyncErrorUpdate, SyncState,
+};
 pub use webhook::{
     Attempt, AttemptOutcome, AttemptResult, Delivery, DeliveryFilter, DeliveryLease,
     DeliveryStatus, NewDelivery,

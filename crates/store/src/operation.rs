@@ -31,6 +31,9 @@ text_enum!(
         Success = "success",
         /// Failed.
         Failed = "failed",
+        /// Its process died or lost its lease before it ended, and another operation (named in
+        /// the summary's `continued_by`) took its work over.
+        Interrupted = "interrupted",
     }
 );
 

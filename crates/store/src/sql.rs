@@ -117,7 +117,10 @@ macro_rules! sql_store {
                 page_limit, setting_context,
             },
             store::{RotationReport, Store},
-            sync::{FinishRun, ModelCounts, NewSync, Run, RunStatus, SyncErrorUpdate, SyncState},
+            sync::{
+                FinishRun, ModelCounts, NewSync, Run, RunStatus, StartRun, SyncErrorUpdate,
+                SyncState,
+            },
             webhook::{
                 Attempt, AttemptOutcome, AttemptResult, Delivery, DeliveryFilter, DeliveryLease,
                 DeliveryStatus, NewDelivery,
@@ -131,8 +134,8 @@ macro_rules! sql_store {
         const SYNC_COLUMNS: &str = "id, connection, name, variant, paused, frequency_secs, \
              frequency_override, next_run_at, checkpoint, tracking_generation, last_run, \
              last_status, created_at, updated_at";
-        const RUN_COLUMNS: &str = "id, sync, status, reset, started_at, finished_at, counts, \
-             error, snowflake_calls";
+        const RUN_COLUMNS: &str = "id, sync, status, reset, started_at, first_started_at, \
+             resumed_from, operation, added, updated, finished_at, counts, error, snowflake_calls";
         const JOB_COLUMNS: &str = "id, kind, unique_key, connection, payload, status, attempts, \
              run_after, lease_expires_at, cancel_requested, last_error, created_at";
         const DELIVERY_COLUMNS: &str = "id, idempotency_id, connection, kind, url, body, status, \
@@ -375,8 +378,8 @@ macro_rules! sql_store {
                 id: ConnectionPk,
                 kind: ConnectionErrorKind,
                 scope: Option<&str>,
-            ) -> Result<()> {
-                sqlx::query(
+            ) -> Result<bool> {
+                let deleted = sqlx::query(
                     "DELETE FROM connection_errors WHERE connection = $1 AND kind = $2 \
                      AND ($3 IS NULL OR scope = $3)",
                 )
@@ -384,8 +387,29 @@ macro_rules! sql_store {
                 .bind(kind.as_str())
                 .bind(scope)
                 .execute(&mut *conn)
+                .await?
+                .rows_affected();
+                Ok(deleted > 0)
+            }
+
+            /// Inserts a running operation; returns its new id.
+            async fn insert_operation(
+                conn: &mut DbConnection,
+                operation: &NewOperation,
+            ) -> Result<String> {
+                let id = Uuid::new_v4().simple().to_string();
+                sqlx::query(
+                    "INSERT INTO operations (id, kind, connection, name, status, started_at) \
+                     VALUES ($1, $2, $3, $4, 'running', $5)",
+                )
+                .bind(&id)
+                .bind(operation.kind.as_str())
+                .bind(operation.connection)
+                .bind(&operation.name)
+                .bind(micros(operation.started_at))
+                .execute(&mut *conn)
                 .await?;
-                Ok(())
+                Ok(id)
             }
 
             async fn job_row(&self, id: JobId) -> Result<Option<Job>> {
@@ -935,9 +959,15 @@ macro_rules! sql_store {
                 id: ConnectionPk,
                 kind: ConnectionErrorKind,
                 scope: Option<&str>,
-            ) -> Result<()> {
-                let mut conn = self.writer().acquire().await?;
-                Self::delete_connection_errors(&mut conn, id, kind, scope).await
+                webhooks: &[NewDelivery],
+            ) -> Result<bool> {
+                let mut tx = self.begin_write().await?;
+                let cleared = Self::delete_connection_errors(&mut tx, id, kind, scope).await?;
+                if cleared {
+                    Self::insert_deliveries(&mut tx, webhooks).await?;
+                }
+                tx.commit().await?;
+                Ok(cleared)
             }
 
             async fn create_connect_session(
@@ -1118,35 +1148,81 @@ macro_rules! sql_store {
                 .collect()
             }
 
-            async fn start_run(&self, sync: SyncId, reset: bool) -> Result<Run> {
+            async fn start_run(&self, start: &StartRun) -> Result<Run> {
                 let at = now();
                 let mut tx = self.begin_write().await?;
-                sqlx::query(
-                    "UPDATE runs SET status = 'failed', finished_at = $1, \
-                     error = '{\"type\":\"worker_lost\",\"message\":\"the run was interrupted \
-                     (its worker stopped or lost its lease) and a new run started\"}' \
-                     WHERE sync = $2 AND status = 'running'",
-                )
-                .bind(at)
-                .bind(sync)
-                .execute(&mut *tx)
-                .await?;
+                // At most one job of a sync runs at a time, so a run still marked running is
+                // one whose worker died or lost its lease: this run continues it.
+                let mut query = QueryBuilder::<$Db>::new(
+                    "SELECT id, first_started_at, operation, added, updated FROM runs \
+                     WHERE status = 'running' AND sync = ",
+                );
+                query.push_bind(start.sync).push(" ORDER BY id DESC").push(Self::FOR_UPDATE);
+                let interrupted: Vec<(i64, i64, Option<String>, i64, i64)> =
+                    query.build_query_as().fetch_all(&mut *tx).await?;
+                let continued = interrupted.first();
+                let operation = Self::insert_operation(&mut tx, &start.operation).await?;
                 let (id,): (i64,) = sqlx::query_as(
-                    "INSERT INTO runs (sync, status, reset, started_at) \
-                     VALUES ($1, 'running', $2, $3) RETURNING id",
+                    "INSERT INTO runs (sync, status, reset, started_at, first_started_at, \
+                     resumed_from, operation, added, updated) \
+                     VALUES ($1, 'running', $2, $3, $4, $5, $6, $7, $8) RETURNING id",
                 )
-                .bind(sync)
-                .bind(reset)
+                .bind(start.sync)
+                .bind(start.reset)
                 .bind(at)
+                .bind(continued.map_or(at, |run| run.1))
+                .bind(continued.map(|run| run.0))
+                .bind(&operation)
+                .bind(continued.map_or(0, |run| run.3))
+                .bind(continued.map_or(0, |run| run.4))
                 .fetch_one(&mut *tx)
                 .await?;
+                for (old, _, old_operation, _, _) in &interrupted {
+                    let error = serde_json::json!({
+                        "type": "interrupted",
+                        "message": format!(
+                            "run {old} was interrupted (its worker stopped or lost its lease) \
+                             and continued by run {id}"
+                        ),
+                        "continued_by": id,
+                    });
+                    sqlx::query(
+                        "UPDATE runs SET status = 'failed', finished_at = $1, error = $2 \
+                         WHERE id = $3",
+                    )
+                    .bind(at)
+                    .bind(to_json("run error", &error)?)
+                    .bind(old)
+                    .execute(&mut *tx)
+                    .await?;
+                    let summary = serde_json::json!({
+                        "run": old,
+                        "status": "interrupted",
+                        "message": format!(
+                            "interrupted (its worker stopped or lost its lease); run {id} \
+                             continued it in operation {operation}"
+                        ),
+                        "continued_by": operation,
+                    });
+                    sqlx::query(
+                        "UPDATE operations SET status = $1, summary = $2, ended_at = $3 \
+                         WHERE id = $4 AND status = $5",
+                    )
+                    .bind(OperationStatus::Interrupted.as_str())
+                    .bind(to_json("operation summary", &summary)?)
+                    .bind(at)
+                    .bind(old_operation)
+                    .bind(OperationStatus::Running.as_str())
+                    .execute(&mut *tx)
+                    .await?;
+                }
                 sqlx::query(
                     "UPDATE syncs SET last_run = $1, last_status = 'running', updated_at = $2 \
                      WHERE id = $3",
                 )
                 .bind(id)
                 .bind(at)
-                .bind(sync)
+                .bind(start.sync)
                 .execute(&mut *tx)
                 .await?;
                 let run = Self::run_row(&mut tx, RunId(id)).await?;
@@ -1258,7 +1334,7 @@ macro_rules! sql_store {
                             ConnectionErrorKind::Sync,
                             Some(&scope),
                         )
-                        .await?
+                        .await?;
                     }
                     SyncErrorUpdate::Set { log_id } => {
                         Self::write_connection_error(
@@ -1419,6 +1495,14 @@ macro_rules! sql_store {
                     }
                 }
                 Self::advance_model(&mut tx, model_id, last_seq, counts.added as i64).await?;
+                if counts.added + counts.updated > 0 {
+                    sqlx::query("UPDATE runs SET added = added + $1, updated = updated + $2 WHERE id = $3")
+                        .bind(counts.added as i64)
+                        .bind(counts.updated as i64)
+                        .bind(batch.run)
+                        .execute(&mut *tx)
+                        .await?;
+                }
                 if let Some((sync, checkpoint)) = batch.checkpoint {
                     sqlx::query("UPDATE syncs SET checkpoint = $1, updated_at = $2 WHERE id = $3")
                         .bind(to_json("checkpoint", checkpoint)?)
@@ -1678,6 +1762,21 @@ macro_rules! sql_store {
                 }
                 claimed.sort_by_key(|claim| (claim.job.run_after, claim.job.id));
                 Ok(claimed)
+            }
+
+            async fn expire_leases(&self, owner_prefix: &str, now: DateTime<Utc>) -> Result<u64> {
+                Ok(sqlx::query(
+                    "UPDATE jobs SET lease_expires_at = $1, updated_at = $2 \
+                     WHERE status = 'running' AND lease_expires_at > $1 \
+                     AND substr(lease_owner, 1, $3) = $4",
+                )
+                .bind(micros(now))
+                .bind(self::now())
+                .bind(owner_prefix.chars().count() as i32)
+                .bind(owner_prefix)
+                .execute(self.writer())
+                .await?
+                .rows_affected())
             }
 
             async fn heartbeat(&self, lease: &Lease, lease_until: DateTime<Utc>) -> Result<Heartbeat> {
@@ -1945,19 +2044,8 @@ macro_rules! sql_store {
             }
 
             async fn start_operation(&self, operation: &NewOperation) -> Result<String> {
-                let id = Uuid::new_v4().simple().to_string();
-                sqlx::query(
-                    "INSERT INTO operations (id, kind, connection, name, status, started_at) \
-                     VALUES ($1, $2, $3, $4, 'running', $5)",
-                )
-                .bind(&id)
-                .bind(operation.kind.as_str())
-                .bind(operation.connection)
-                .bind(&operation.name)
-                .bind(micros(operation.started_at))
-                .execute(self.writer())
-                .await?;
-                Ok(id)
+                let mut conn = self.writer().acquire().await?;
+                Self::insert_operation(&mut conn, operation).await
             }
 
             async fn add_messages(&self, operation: &str, messages: &[NewMessage]) -> Result<()> {

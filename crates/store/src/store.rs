@@ -29,7 +29,7 @@ use crate::{
     },
     secret::{KeyId, MasterKey, SecretJson},
     sqlite::SqliteStore,
-    sync::{FinishRun, NewSync, Run, SyncState},
+    sync::{FinishRun, NewSync, Run, StartRun, SyncState},
     webhook::{
         Attempt, AttemptOutcome, AttemptResult, Delivery, DeliveryFilter, DeliveryLease,
         NewDelivery,
@@ -187,13 +187,16 @@ store_api! {
         scope: &str,
         log_id: &str,
     ) -> ();
-    /// Clears active errors of a kind: one scope, or all with `None`.
+    /// Clears active errors of a kind (one scope, or all with `None`) and, if there was one,
+    /// enqueues `webhooks` (the recovery webhook) in the same transaction, so concurrent callers
+    /// send it once. Returns whether an error was cleared.
     fn clear_connection_error(
         &self,
         id: ConnectionPk,
         kind: ConnectionErrorKind,
         scope: Option<&str>,
-    ) -> ();
+        webhooks: &[NewDelivery],
+    ) -> bool;
 
     // ---- connect sessions ----
 
@@ -231,8 +234,12 @@ store_api! {
     /// Syncs due at `now`: scheduled at or before it, not paused, and without a queued or running
     /// job under [`SyncState::job_key`]. Oldest due first.
     fn due_syncs(&self, now: DateTime<Utc>, limit: u32) -> Vec<SyncState>;
-    /// Starts a run. Runs of the sync still marked running (their worker died) become failed.
-    fn start_run(&self, sync: SyncId, reset: bool) -> Run;
+    /// Starts a run and its operation. If the sync's previous run is still running (its worker
+    /// died or lost its lease), the new run continues it: it takes over its `first_started_at`
+    /// and committed counts and points at it with `resumed_from`; the old run becomes failed
+    /// with an `interrupted` error naming the new run, and its operation
+    /// [`OperationStatus::Interrupted`] with the new operation as `continued_by`.
+    fn start_run(&self, start: &StartRun) -> Run;
     /// Starts delete tracking at `run` unless a previous, interrupted run already started it;
     /// returns the generation in force. Records not seen since it are what
     /// [`FinishRun::delete_unseen`] deletes.
@@ -255,7 +262,8 @@ store_api! {
 
     /// Saves a batch in one transaction with the checkpoint: new or undeleted records are added,
     /// changed ones updated (both take new sequence numbers and `last_modified_at`), unchanged
-    /// ones are only marked seen in the run. The run must still be running, else
+    /// ones are only marked seen in the run, and the run's `added` and `updated` counters grow
+    /// by what was added and updated. The run must still be running, else
     /// [`crate::StoreError::LeaseLost`] and nothing is written.
     fn save_records(&self, batch: SaveBatch<'_>) -> SaveCounts;
     /// Soft-deletes records by id (payload kept). Returns how many were live.
@@ -294,6 +302,10 @@ store_api! {
         lease_until: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Vec<ClaimedJob>;
+    /// Lets the running jobs leased by workers whose id starts with `owner_prefix` be claimed
+    /// at once, as if their leases had run out at `now`: for a process that knows those workers
+    /// are gone (an embedded server that holds its data directory's lock). Returns how many.
+    fn expire_leases(&self, owner_prefix: &str, now: DateTime<Utc>) -> u64;
     /// Extends a lease. Fails with [`crate::StoreError::LeaseLost`] once the job belongs to
     /// someone else or is finished.
     fn heartbeat(&self, lease: &Lease, lease_until: DateTime<Utc>) -> Heartbeat;

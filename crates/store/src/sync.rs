@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use crate::{
     ids::{ConnectionPk, RunId, SyncId},
+    operation::{NewOperation, OperationKind},
     record::ModelKey,
     webhook::NewDelivery,
 };
@@ -80,7 +81,8 @@ impl SyncState {
 text_enum!(
     /// The status of a run.
     RunStatus {
-        /// In progress (or its worker died; the next run of the sync marks it failed).
+        /// In progress (or its worker died; the next run of the sync continues it and marks it
+        /// failed, with an `interrupted` error naming the run that continued it).
         Running = "running",
         /// Finished completely.
         Success = "success",
@@ -115,6 +117,18 @@ pub struct Run {
     pub reset: bool,
     /// When it started.
     pub started_at: DateTime<Utc>,
+    /// When its logical run started: the `first_started_at` of the interrupted run it
+    /// continues, else `started_at`. Every change the logical run made is at or after it.
+    pub first_started_at: DateTime<Utc>,
+    /// The interrupted run this one continues.
+    pub resumed_from: Option<RunId>,
+    /// Its operation (the API's `log_id`).
+    pub operation: Option<String>,
+    /// Records added by the logical run so far, committed with each batch (so they survive a
+    /// kill exactly as the records do) and carried over by the run that continues it.
+    pub added: u64,
+    /// Records updated by the logical run so far, like `added`.
+    pub updated: u64,
     /// When it finished.
     pub finished_at: Option<DateTime<Utc>>,
     /// Changes per model.
@@ -123,6 +137,33 @@ pub struct Run {
     pub error: Option<Value>,
     /// Snowflake requests made.
     pub snowflake_calls: i64,
+}
+
+/// What [`crate::Store::start_run`] opens.
+#[derive(Debug, Clone)]
+pub struct StartRun {
+    /// The sync.
+    pub sync: SyncId,
+    /// Whether it is a reset (full resync without checkpoint).
+    pub reset: bool,
+    /// The run's operation, started in the same transaction.
+    pub operation: NewOperation,
+}
+
+impl StartRun {
+    /// A run of `sync` starting now, with its `sync` operation named `<name>::<variant>`.
+    pub fn of(sync: &SyncState, reset: bool) -> Self {
+        Self {
+            sync: sync.id,
+            reset,
+            operation: NewOperation {
+                kind: OperationKind::Sync,
+                connection: Some(sync.connection),
+                name: format!("{}::{}", sync.name, sync.variant),
+                started_at: Utc::now(),
+            },
+        }
+    }
 }
 
 /// What to do with the connection's sync error when a run finishes.

@@ -9,7 +9,9 @@ use crate::ids::{ConnectionPk, DeliveryId};
 /// A webhook to deliver.
 #[derive(Debug, Clone)]
 pub struct NewDelivery {
-    /// Unique per webhook and destination; enqueueing it again is a no-op.
+    /// Unique per webhook and destination: the delivery's idempotency key, sent as the
+    /// `Idempotency-Key` header and equal to the body's `idempotencyKey`. Enqueueing it again is
+    /// a no-op.
     pub idempotency_id: String,
     /// The connection it is about.
     pub connection: Option<ConnectionPk>,

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use snowgate_server::{Config, Server};
 use snowgate_store::{
     AnyStore, Connection, ModelKey, NewConnection, NewIntegration, NewRecord, NewSync, SaveBatch,
-    SaveCounts, SecretJson, Store, testing::TestSchema,
+    SaveCounts, SecretJson, StartRun, Store, testing::TestSchema,
 };
 use tempfile::TempDir;
 use tokio_util::sync::CancellationToken;
@@ -129,7 +129,7 @@ impl App {
                 next_run_at: None,
             })
             .await?;
-        let run = self.store.start_run(sync.id, false).await?;
+        let run = self.store.start_run(&StartRun::of(&sync, false)).await?;
         let records: Vec<NewRecord> = records
             .iter()
             .map(|record| {

@@ -7,7 +7,7 @@ use serde_json::json;
 use snowgate_store::{
     ConnectSession, ConnectionErrorKind, ConnectionFilter, ConnectionUpdate, MetadataWrite,
     ModelKey, NewConnection, NewDelivery, NewJob, NewSync, ReconnectTarget, SaveBatch, SecretJson,
-    Store, StoreError,
+    StartRun, Store, StoreError,
 };
 
 use crate::support::{Ctx, at, connection, record, store_tests};
@@ -333,13 +333,53 @@ async fn connection_errors(ctx: Ctx) -> anyhow::Result<()> {
             (ConnectionErrorKind::Sync, "log-s1")
         ]
     );
-    store
-        .clear_connection_error(c.id, ConnectionErrorKind::Sync, Some("roles::base"))
-        .await?;
+    assert!(
+        store
+            .clear_connection_error(c.id, ConnectionErrorKind::Sync, Some("roles::base"), &[])
+            .await?
+    );
     assert_eq!(store.connection_by_pk(c.id).await?.unwrap().errors.len(), 2);
-    store
-        .clear_connection_error(c.id, ConnectionErrorKind::Auth, None)
-        .await?;
+    let recovered = NewDelivery {
+        idempotency_id: "recovered".into(),
+        connection: Some(c.id),
+        kind: "auth".into(),
+        url: "http://127.0.0.1:9/hooks".into(),
+        body: b"{}".to_vec(),
+        next_attempt_at: chrono::Utc::now(),
+    };
+    assert!(
+        store
+            .clear_connection_error(
+                c.id,
+                ConnectionErrorKind::Auth,
+                None,
+                std::slice::from_ref(&recovered)
+            )
+            .await?
+    );
+    assert!(
+        !store
+            .clear_connection_error(
+                c.id,
+                ConnectionErrorKind::Auth,
+                None,
+                &[NewDelivery {
+                    idempotency_id: "again".into(),
+                    ..recovered.clone()
+                }]
+            )
+            .await?,
+        "nothing left to clear"
+    );
+    let outbox = store.list_deliveries(&Default::default()).await?;
+    assert_eq!(
+        outbox
+            .iter()
+            .map(|d| d.idempotency_id.as_str())
+            .collect::<Vec<_>>(),
+        ["recovered"],
+        "the webhook is enqueued only with the clearing"
+    );
     let errors = store.connection_by_pk(c.id).await?.unwrap().errors;
     assert_eq!(errors.len(), 1);
     assert_eq!(errors[0].scope, "tables::base");
@@ -420,7 +460,7 @@ async fn delete_cascades(ctx: Ctx) -> anyhow::Result<()> {
             next_run_at: Some(at(0)),
         })
         .await?;
-    let run = store.start_run(sync.id, false).await?;
+    let run = store.start_run(&StartRun::of(&sync, false)).await?;
     let model = ModelKey::new("Table", None);
     let records = [record("DB/S/T", json!({"id": "DB/S/T"}))];
     for connection in [c.id, other.id] {

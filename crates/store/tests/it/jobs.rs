@@ -12,6 +12,7 @@ store_tests!(
     unique_keys,
     concurrent_workers_never_share_a_job,
     leases_expire_and_move,
+    leases_of_gone_workers_expire_at_once,
     retries_and_cancel,
     async_actions
 );
@@ -152,6 +153,44 @@ async fn leases_expire_and_move(ctx: Ctx) -> anyhow::Result<()> {
         store.heartbeat(&new.lease, at(300)).await,
         Err(StoreError::LeaseLost { .. })
     ));
+    Ok(())
+}
+
+/// A restarted embedded server expires the leases of its predecessor's workers (`worker-…`), not
+/// those of a foreground run (`foreground-…`), so their jobs are claimed at once.
+async fn leases_of_gone_workers_expire_at_once(ctx: Ctx) -> anyhow::Result<()> {
+    let store = &ctx.store;
+    store.enqueue_job(&job(Some("served"), 0)).await?;
+    store.enqueue_job(&job(Some("foreground"), 0)).await?;
+    let served = store
+        .claim_jobs("worker-41-abcd", &["sync"], 1, at(30), at(0))
+        .await?
+        .remove(0);
+    let foreground = store
+        .claim_jobs("foreground-42", &["sync"], 1, at(30), at(0))
+        .await?
+        .remove(0);
+    assert!(
+        store
+            .claim_jobs("worker-43-ef01", &["sync"], 2, at(60), at(5))
+            .await?
+            .is_empty(),
+        "both leased"
+    );
+    assert_eq!(store.expire_leases("worker-", at(5)).await?, 1);
+    let taken = store
+        .claim_jobs("worker-43-ef01", &["sync"], 2, at(60), at(6))
+        .await?;
+    assert_eq!(
+        taken.iter().map(|c| c.job.id).collect::<Vec<_>>(),
+        [served.job.id],
+        "only the gone worker's job"
+    );
+    assert!(matches!(
+        store.heartbeat(&served.lease, at(70)).await,
+        Err(StoreError::LeaseLost { .. })
+    ));
+    store.heartbeat(&foreground.lease, at(70)).await?;
     Ok(())
 }
 

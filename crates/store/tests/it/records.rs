@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde_json::json;
 use snowgate_store::{
     ActionFilter, AnyStore, ConnectionPk, Cursor, ModelKey, NewRecord, NewSync, RecordAction,
-    RecordQuery, RunId, SaveBatch, SaveCounts, Store, StoreError,
+    RecordQuery, RunId, SaveBatch, SaveCounts, StartRun, Store, StoreError,
 };
 
 use crate::support::{Ctx, connection, record, store_tests};
@@ -31,7 +31,7 @@ async fn start(store: &AnyStore, connection: ConnectionPk, name: &str) -> anyhow
             next_run_at: None,
         })
         .await?;
-    Ok(store.start_run(sync.id, false).await?.id)
+    Ok(store.start_run(&StartRun::of(&sync, false)).await?.id)
 }
 
 async fn save(

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde_json::json;
 use snowgate_store::{
     ConnectionErrorKind, FinishRun, ModelCounts, ModelKey, NewDelivery, NewJob, NewRecord, NewSync,
-    RunStatus, SaveBatch, Store, SyncErrorUpdate,
+    OperationStatus, RunStatus, SaveBatch, StartRun, Store, SyncErrorUpdate,
 };
 
 use crate::support::{Ctx, at, connection, record, store_tests};
@@ -14,7 +14,8 @@ store_tests!(
     sync_state_and_schedule,
     runs_history,
     finish_run_is_atomic,
-    a_superseded_run_cannot_write
+    a_superseded_run_cannot_write,
+    a_run_continues_the_interrupted_one
 );
 
 fn new_sync(connection: snowgate_store::ConnectionPk, name: &str, paused: bool) -> NewSync {
@@ -98,13 +99,13 @@ async fn runs_history(ctx: Ctx) -> anyhow::Result<()> {
     let store = &ctx.store;
     let c = connection(store, "c1").await?;
     let sync = store.ensure_sync(&new_sync(c.id, "tables", false)).await?;
-    let first = store.start_run(sync.id, false).await?;
+    let first = store.start_run(&StartRun::of(&sync, false)).await?;
     assert_eq!(first.status, RunStatus::Running);
-    // The first run's worker died; the next run marks it failed.
-    let second = store.start_run(sync.id, true).await?;
+    // The first run's worker died; the next run continues it and marks it failed.
+    let second = store.start_run(&StartRun::of(&sync, true)).await?;
     let first = store.run(first.id).await?.unwrap();
     assert_eq!(first.status, RunStatus::Failed);
-    assert_eq!(first.error.as_ref().unwrap()["type"], "worker_lost");
+    assert_eq!(first.error.as_ref().unwrap()["type"], "interrupted");
     assert!(second.reset);
     let state = store.sync(sync.id).await?.unwrap();
     assert_eq!(state.last_run, Some(second.id));
@@ -148,7 +149,7 @@ async fn finish_run_is_atomic(ctx: Ctx) -> anyhow::Result<()> {
         }
     };
 
-    let run1 = store.start_run(sync.id, false).await?;
+    let run1 = store.start_run(&StartRun::of(&sync, false)).await?;
     assert_eq!(
         store.start_delete_tracking(sync.id, run1.id).await?,
         run1.id
@@ -177,7 +178,7 @@ async fn finish_run_is_atomic(ctx: Ctx) -> anyhow::Result<()> {
 
     // Run 2 sees only "a", then fails after a checkpoint: nothing is deleted and the tracking
     // generation survives.
-    let run2 = store.start_run(sync.id, false).await?;
+    let run2 = store.start_run(&StartRun::of(&sync, false)).await?;
     let generation = store.start_delete_tracking(sync.id, run2.id).await?;
     assert_eq!(generation, run2.id);
     save(run2.id, &["a"], Some(json!({"name": "a"}))).await?;
@@ -227,7 +228,7 @@ async fn finish_run_is_atomic(ctx: Ctx) -> anyhow::Result<()> {
     assert_eq!(store.list_deliveries(&Default::default()).await?.len(), 1);
 
     // Run 3 resumes: tracking stays at run 2's generation; it sees "c", so only "b" is unseen.
-    let run3 = store.start_run(sync.id, false).await?;
+    let run3 = store.start_run(&StartRun::of(&sync, false)).await?;
     assert_eq!(
         store.start_delete_tracking(sync.id, run3.id).await?,
         run2.id
@@ -281,8 +282,8 @@ async fn a_superseded_run_cannot_write(ctx: Ctx) -> anyhow::Result<()> {
     let c = connection(store, "c1").await?;
     let sync = store.ensure_sync(&new_sync(c.id, "tables", false)).await?;
     let model = ModelKey::new("Table", None);
-    let old = store.start_run(sync.id, false).await?;
-    let new = store.start_run(sync.id, false).await?;
+    let old = store.start_run(&StartRun::of(&sync, false)).await?;
+    let new = store.start_run(&StartRun::of(&sync, false)).await?;
     let batch = records(&["a"], 1);
     let stale = store
         .save_records(SaveBatch {
@@ -339,5 +340,80 @@ async fn a_superseded_run_cannot_write(ctx: Ctx) -> anyhow::Result<()> {
         ),
         "a run finishes once"
     );
+    Ok(())
+}
+
+/// A run killed mid-way (still `running`) is continued by the sync's next run: the logical run's
+/// first start and committed counts carry over, and the old run and its operation are closed
+/// with a pointer to their successors.
+async fn a_run_continues_the_interrupted_one(ctx: Ctx) -> anyhow::Result<()> {
+    let store = &ctx.store;
+    let c = connection(store, "c1").await?;
+    let sync = store.ensure_sync(&new_sync(c.id, "tables", false)).await?;
+    let model = ModelKey::new("Table", None);
+    let first = store.start_run(&StartRun::of(&sync, false)).await?;
+    assert_eq!(first.first_started_at, first.started_at);
+    assert_eq!(
+        (first.resumed_from, first.added, first.updated),
+        (None, 0, 0)
+    );
+    let first_operation = first.operation.clone().expect("a run has an operation");
+    let operation = store.operation(&first_operation).await?.unwrap();
+    assert_eq!(operation.status, OperationStatus::Running);
+    assert_eq!(operation.name, "tables::base");
+    let save = |run, records: Vec<NewRecord>| {
+        let model = model.clone();
+        async move {
+            store
+                .save_records(SaveBatch {
+                    connection: c.id,
+                    model: &model,
+                    records: &records,
+                    run,
+                    checkpoint: None,
+                })
+                .await
+        }
+    };
+    save(first.id, records(&["a", "b"], 1)).await?;
+    assert_eq!(
+        store.run(first.id).await?.unwrap().added,
+        2,
+        "committed with the batch"
+    );
+
+    // Its worker died: the next run continues it.
+    let second = store.start_run(&StartRun::of(&sync, false)).await?;
+    assert_eq!(second.first_started_at, first.started_at);
+    assert_eq!(second.resumed_from, Some(first.id));
+    assert_eq!((second.added, second.updated), (2, 0));
+    let second_operation = second.operation.clone().unwrap();
+    assert_ne!(second_operation, first_operation);
+    let old = store.run(first.id).await?.unwrap();
+    assert_eq!(old.status, RunStatus::Failed);
+    assert!(old.finished_at.is_some());
+    let error = old.error.unwrap();
+    assert_eq!(error["type"], "interrupted");
+    assert_eq!(error["continued_by"], second.id.0);
+    let old_operation = store.operation(&first_operation).await?.unwrap();
+    assert_eq!(old_operation.status, OperationStatus::Interrupted);
+    assert!(old_operation.ended_at.is_some());
+    assert_eq!(
+        old_operation.summary.unwrap()["continued_by"],
+        second_operation.as_str()
+    );
+    assert_eq!(
+        store.operation(&second_operation).await?.unwrap().status,
+        OperationStatus::Running
+    );
+
+    // b changes, c is new: the counters keep growing across the continuation.
+    let mut batch = records(&["b"], 2);
+    batch.extend(records(&["c"], 1));
+    save(second.id, batch).await?;
+    let third = store.start_run(&StartRun::of(&sync, false)).await?;
+    assert_eq!(third.first_started_at, first.started_at);
+    assert_eq!(third.resumed_from, Some(second.id));
+    assert_eq!((third.added, third.updated), (3, 1));
     Ok(())
 }
