@@ -1,7 +1,8 @@
 //! The operator commands against the emulator, as an operator runs them: `connections add`
 //! checks the key and stores the connection, `sync run` runs a sync in the foreground, and a
-//! `sync run` killed with SIGKILL in the middle of its run resumes from its checkpoint on the next
-//! `sync run`, ending with exactly the records of an uninterrupted run and nothing deleted.
+//! `sync run` killed with SIGKILL in the middle of its run is continued from its checkpoint by the
+//! next `sync run`, ending with exactly the records of an uninterrupted run and nothing deleted,
+//! and counting (from the killed run's start) everything the two changed.
 //! `records --json` prints them with `_nango_metadata`.
 
 use std::{
@@ -114,6 +115,40 @@ async fn records(
     }
     store.close().await;
     Ok(records)
+}
+
+/// The runs of a connection's sync, newest first, and the time of its model's first change.
+async fn runs(
+    data: &Data,
+    connection: &str,
+    sync: &str,
+    model: &str,
+) -> anyhow::Result<(Vec<snowgate_store::Run>, chrono::DateTime<chrono::Utc>)> {
+    let store = snowgate_store::connect(data.store_config()).await?;
+    let pk = store
+        .list_connections(&ConnectionFilter {
+            connection_id: Some(connection.into()),
+            ..ConnectionFilter::default()
+        })
+        .await?[0]
+        .id;
+    let state = store.find_sync(pk, sync, "base").await?.unwrap();
+    let runs = store.list_runs(state.id, None, 100).await?;
+    let first = store
+        .list_records(&RecordQuery {
+            connection: pk,
+            model: &ModelKey::new(model, None),
+            cursor: None,
+            modified_after: None,
+            filter: Default::default(),
+            ids: &[],
+            limit: 1,
+        })
+        .await?
+        .records[0]
+        .last_modified_at;
+    store.close().await;
+    Ok((runs, first))
 }
 
 /// The checkpoint of a connection's sync, if a batch committed one.
@@ -302,11 +337,25 @@ async fn a_killed_sync_run_resumes_to_the_records_of_an_uninterrupted_run(
         .and_then(|head| head.rsplit(' ').next())
         .and_then(|n| n.parse().ok())
         .unwrap_or_else(|| panic!("counts in {out:?}"));
-    assert!(
-        added < reference.len(),
-        "the resumed run starts from the checkpoint, not from scratch: {out}"
-    );
+    // The resumed run continues the killed one: it reports (and its webhook announces, from the
+    // killed run's start) everything the two changed, but fetched only what was left.
+    assert_eq!(added, reference.len(), "{out}");
+    assert!(out.contains("continues interrupted run"), "{out}");
     assert!(out.contains("0 deleted"), "{out}");
+    let (killed_runs, first_change) = runs(&data, "killed", "columns", "Column").await?;
+    let (reference_runs, _) = runs(&data, "reference", "columns", "Column").await?;
+    let [resumed_run, killed_run] = &killed_runs[..] else {
+        panic!("two runs: {killed_runs:?}");
+    };
+    assert_eq!(resumed_run.resumed_from, Some(killed_run.id));
+    assert!(resumed_run.first_started_at <= first_change);
+    assert_eq!(resumed_run.first_started_at, killed_run.started_at);
+    assert!(
+        resumed_run.snowflake_calls < reference_runs[0].snowflake_calls,
+        "the resumed run starts from the checkpoint, not from scratch: {} calls, {} from scratch",
+        resumed_run.snowflake_calls,
+        reference_runs[0].snowflake_calls
+    );
     let resumed = records(&data, "killed", "Column").await?;
     assert_eq!(
         resumed, reference,

@@ -183,7 +183,9 @@ pub(crate) async fn run(
     let action = definition(name)?;
     check_input(action, &input)?;
     let client = engine.snowflake_client(connection).await?;
-    perform(&client, action.name, input).await
+    let output = perform(&client, action.name, input).await?;
+    engine.note_authenticated(connection).await?;
+    Ok(output)
 }
 
 async fn perform(client: &Client, name: &str, input: Value) -> Result<Value, ActionError> {

@@ -2,12 +2,13 @@
 //!
 //! Each round claims due deliveries under a lease (so several processes never send one twice at
 //! once), POSTs each exact stored body with `X-Nango-Hmac-Sha256` and `X-Nango-Signature` (the
-//! environment's signing key) and an `Idempotency-Key` header (the delivery's id, unchanged across
-//! its retries), with the configured timeout, and records the attempt. A 2xx delivers it; anything
-//! else (network error, timeout, 3xx, 4xx, 5xx) is retried on the configured
-//! [`crate::webhooks::RetrySchedule`] — a receiver
-//! that rejects webhooks for a while, then is fixed, still gets them — until the schedule's last
-//! attempt, after which the delivery is dead (and can be redelivered through the API).
+//! environment's signing key) and an `Idempotency-Key` header (the delivery's idempotency id,
+//! equal to the body's `idempotencyKey` and unchanged across its retries and redeliveries: a
+//! redelivered webhook is the same webhook, as in Nango), with the configured timeout, and
+//! records the attempt. A 2xx delivers it; anything else (network error, timeout, 3xx, 4xx, 5xx)
+//! is retried on the configured [`crate::webhooks::RetrySchedule`] — a receiver that rejects
+//! webhooks for a while, then is fixed, still gets them — until the schedule's last attempt,
+//! after which the delivery is dead (and can be redelivered through the API).
 
 use std::time::{Duration, Instant};
 

@@ -374,6 +374,27 @@ impl Engine {
         Ok(client)
     }
 
+    /// Makes the jobs held by background workers (not foreground `sync run`s) claimable at once,
+    /// as if their leases had run out. Only for a process that knows no other process's workers
+    /// are alive — an embedded server holding its data directory's lock — and before it starts
+    /// its own. Returns how many jobs were released.
+    pub async fn release_dead_workers_jobs(&self) -> Result<u64, EngineError> {
+        Ok(self
+            .inner
+            .store
+            .expire_leases(crate::worker::WORKER_PREFIX, Utc::now())
+            .await?)
+    }
+
+    /// Records that Snowflake just accepted the connection's key (the proxy calls it after an
+    /// authenticated answer): clears its `auth` error and enqueues the recovery webhook, once.
+    pub async fn note_authenticated(&self, connection: ConnectionPk) -> Result<(), EngineError> {
+        if let Some(stored) = self.inner.store.connection_by_pk(connection).await? {
+            health::record_success(self, &stored).await?;
+        }
+        Ok(())
+    }
+
     fn clients(&self) -> std::sync::MutexGuard<'_, HashMap<ConnectionPk, (DateTime<Utc>, Client)>> {
         self.inner
             .clients

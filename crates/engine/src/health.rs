@@ -4,9 +4,10 @@
 //!
 //! A refusal by Snowflake sets the connection's `auth` error (`errors: [{type: "auth"}]`) and, on
 //! the transition from healthy, enqueues the `auth` webhook with `operation: "refresh"` and
-//! `success: false`; a later success clears the error. A network failure changes nothing: it
-//! says nothing about the key. Connections are checked when they were not used or checked for
-//! `health_check_max_age_secs`, a hundred per round.
+//! `success: false`. A later success — of a check, a sync run, an action or a proxied request —
+//! clears the error and enqueues the `refresh` webhook with `success: true`, once. A network
+//! failure changes nothing: it says nothing about the key. Connections are checked when they were
+//! not used or checked for `health_check_max_age_secs`, a hundred per round.
 
 use chrono::Utc;
 use tokio::task::JoinSet;
@@ -87,16 +88,7 @@ pub(crate) async fn check(
     match client.check_credentials().await {
         Ok(_) => {
             store.mark_fetched(pk, Utc::now()).await?;
-            if connection
-                .errors
-                .iter()
-                .any(|e| e.kind == ConnectionErrorKind::Auth)
-            {
-                store
-                    .clear_connection_error(pk, ConnectionErrorKind::Auth, None)
-                    .await?;
-                tracing::info!(connection.id = %connection.connection_id, "the connection's key works again; auth error cleared");
-            }
+            record_success(engine, &connection).await?;
             Ok(CredentialCheck::Valid)
         }
         Err(error) if error.as_auth().is_some() => {
@@ -109,6 +101,32 @@ pub(crate) async fn check(
             reason: error.to_string(),
         }),
     }
+}
+
+/// Records that Snowflake accepted a connection's key (a credential check, a sync run, an action,
+/// a proxied request): clears its `auth` error, if it has one, and enqueues the `refresh` success
+/// webhook with the clearing, so only the first of concurrent successes sends it. Costs nothing
+/// when the connection (as loaded by the caller) had no auth error.
+pub(crate) async fn record_success(
+    engine: &Engine,
+    connection: &Connection,
+) -> Result<(), EngineError> {
+    if !connection
+        .errors
+        .iter()
+        .any(|e| e.kind == ConnectionErrorKind::Auth)
+    {
+        return Ok(());
+    }
+    let webhooks = notify::auth(engine, connection, AuthOperation::Refresh, None).await?;
+    let cleared = engine
+        .store()
+        .clear_connection_error(connection.id, ConnectionErrorKind::Auth, None, &webhooks)
+        .await?;
+    if cleared {
+        tracing::info!(connection.id = %connection.connection_id, "the connection's key works again; auth error cleared");
+    }
+    Ok(())
 }
 
 /// Records that Snowflake refused a connection's key: an operation with the reason, the `auth`

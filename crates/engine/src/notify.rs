@@ -1,7 +1,7 @@
 //! Which webhooks an event produces and where they go: the environment's toggles, the
 //! destinations (a connection's override replaces both environment URLs), and one outbox row per
 //! destination with its exact body ([`crate::webhooks::Payload::body`]: canonical JSON, as Nango
-//! sends it, plus `idempotencyKey`).
+//! sends it, plus the delivery's `idempotencyKey`).
 //!
 //! The rows are enqueued by the caller, in the same transaction as the change they announce where
 //! the store offers one (a run's result, a connection's deletion).
@@ -55,27 +55,28 @@ async fn enabled(engine: &Engine, key: &'static str) -> Result<bool, EngineError
     })
 }
 
-/// One outbox row per destination for `payload`. Every row carries the same body, with one
-/// `idempotencyKey` for the event.
+/// One outbox row per destination for `payload`. Each delivery has one idempotency key of its
+/// own: its row's `idempotency_id`, the body's `idempotencyKey` and (sent by the dispatcher) the
+/// `Idempotency-Key` header, the same on every retry and redelivery of that delivery.
 async fn deliveries(
     engine: &Engine,
     connection: &Connection,
     kind: &str,
     payload: &Payload,
 ) -> Result<Vec<NewDelivery>, EngineError> {
-    let event = Uuid::new_v4().to_string();
-    let body = payload.body(Some(&event));
     Ok(destinations(engine, connection)
         .await?
         .into_iter()
-        .enumerate()
-        .map(|(index, url)| NewDelivery {
-            idempotency_id: format!("{event}:{index}"),
-            connection: Some(connection.id),
-            kind: kind.to_owned(),
-            url,
-            body: body.clone(),
-            next_attempt_at: Utc::now(),
+        .map(|url| {
+            let key = Uuid::new_v4().to_string();
+            NewDelivery {
+                body: payload.body(Some(&key)),
+                idempotency_id: key,
+                connection: Some(connection.id),
+                kind: kind.to_owned(),
+                url,
+                next_attempt_at: Utc::now(),
+            }
         })
         .collect())
 }
@@ -136,6 +137,8 @@ pub(crate) struct SyncOutcome<'a> {
     pub(crate) sync_name: &'a str,
     pub(crate) variant: &'a str,
     pub(crate) model: &'a str,
+    /// When the logical run started: a run that continues an interrupted one reports the
+    /// first start, so `modifiedAfter` covers every record the interrupted runs wrote.
     pub(crate) started_at: DateTime<Utc>,
     pub(crate) finished_at: DateTime<Utc>,
     /// `Ok(counts)` or `Err(error)`.

@@ -29,9 +29,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use snowgate_snowflake::{Client, Partition};
 use snowgate_store::{
-    Connection, ConnectionPk, FinishRun, JobStatus, Lease, ModelCounts, ModelKey, NewOperation,
-    NewRecord, NewSync, OperationKind, OperationStatus, Run, RunId, RunStatus, SaveBatch,
-    SaveCounts, Store, StoreError, SyncErrorUpdate, SyncState,
+    Connection, ConnectionPk, FinishRun, JobStatus, Lease, ModelCounts, ModelKey, NewRecord,
+    NewSync, OperationStatus, Run, RunId, RunStatus, SaveBatch, SaveCounts, StartRun, Store,
+    StoreError, SyncErrorUpdate, SyncState,
 };
 use tokio::{sync::watch, task::JoinHandle};
 use tokio_util::sync::CancellationToken;
@@ -637,16 +637,12 @@ async fn execute(
         store.save_checkpoint(state.id, None).await?;
         state.checkpoint = None;
     }
-    let run = store.start_run(state.id, opts.reset).await?;
-    let operation = store
-        .start_operation(&NewOperation {
-            kind: OperationKind::Sync,
-            connection: Some(connection.id),
-            name: format!("{}::{}", state.name, state.variant),
-            started_at: run.started_at,
-        })
-        .await?;
-    tracing::info!(connection.id = %connection.connection_id, sync = %state.name, variant = %state.variant, run = %run.id, resumed = state.checkpoint.is_some(), "sync run started");
+    let run = store.start_run(&StartRun::of(&state, opts.reset)).await?;
+    let operation = run
+        .operation
+        .clone()
+        .ok_or_else(|| EngineError::Invalid(format!("run {} has no operation", run.id)))?;
+    tracing::info!(connection.id = %connection.connection_id, sync = %state.name, variant = %state.variant, run = %run.id, resumed = state.checkpoint.is_some(), continues = ?run.resumed_from, "sync run started");
     let record = RunRecord {
         engine,
         state: &state,
@@ -750,6 +746,8 @@ async fn finish(
             None,
         ),
     };
+    // The logical run: what the interrupted runs this one continues committed, plus this run.
+    let (added, updated) = (run.added + counts.added, run.updated + counts.updated);
     let model = definition.model_key(&state.variant);
     let frequency = chrono::Duration::seconds(state.effective_frequency_secs());
     let (status, error) = match &outcome {
@@ -773,8 +771,8 @@ async fn finish(
     };
     let webhook_outcome = match (&outcome, status) {
         (Ok(()), _) => Some(Ok(ResponseResults {
-            added: counts.added,
-            updated: counts.updated,
+            added,
+            updated,
             deleted,
         })),
         (Err(error), RunStatus::Failed) => Some(Err(WebhookError {
@@ -797,7 +795,7 @@ async fn finish(
                     sync_name: &state.name,
                     variant: &state.variant,
                     model: &definition.model,
-                    started_at: run.started_at,
+                    started_at: run.first_started_at,
                     finished_at: now,
                     result,
                     checkpoints,
@@ -811,8 +809,8 @@ async fn finish(
     by_model.insert(
         model.clone(),
         ModelCounts {
-            added: counts.added,
-            updated: counts.updated,
+            added,
+            updated,
             deleted: 0,
         },
     );
@@ -842,9 +840,11 @@ async fn finish(
         .await?;
     let summary = json!({
         "run": run.id,
+        "resumed_from": run.resumed_from,
+        "first_started_at": run.first_started_at,
         "status": status.as_str(),
-        "added": counts.added,
-        "updated": counts.updated,
+        "added": added,
+        "updated": updated,
         "unchanged": counts.unchanged,
         "deleted": deleted,
         "skipped": skipped.count,
@@ -868,7 +868,8 @@ async fn finish(
     let duration_ms = (now - run.started_at).num_milliseconds();
     match &outcome {
         Ok(()) => {
-            tracing::info!(connection.id = %connection.connection_id, sync = %state.name, variant = %state.variant, added = counts.added, updated = counts.updated, deleted, skipped = skipped.count, snowflake_calls = calls, duration_ms, "sync run finished")
+            health::record_success(engine, connection).await?;
+            tracing::info!(connection.id = %connection.connection_id, sync = %state.name, variant = %state.variant, added, updated, deleted, skipped = skipped.count, snowflake_calls = calls, duration_ms, "sync run finished")
         }
         Err(RunError::Stopped(reason)) => {
             tracing::info!(connection.id = %connection.connection_id, sync = %state.name, ?reason, duration_ms, "sync run stopped")

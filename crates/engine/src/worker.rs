@@ -21,6 +21,10 @@ use crate::{
     runner::{self, SYNC_JOB, Stop, SyncJob},
 };
 
+/// The start of every background worker's id (`worker-<pid>-<random>`); foreground runs use
+/// `foreground-<pid>`.
+pub(crate) const WORKER_PREFIX: &str = "worker-";
+
 /// Starts the worker loop.
 pub(crate) fn spawn(engine: &Engine, shutdown: &CancellationToken, tasks: &mut JoinSet<()>) {
     let engine = engine.clone();
@@ -30,7 +34,7 @@ pub(crate) fn spawn(engine: &Engine, shutdown: &CancellationToken, tasks: &mut J
 
 async fn work(engine: Engine, shutdown: CancellationToken) {
     let worker = format!(
-        "worker-{}-{}",
+        "{WORKER_PREFIX}{}-{}",
         std::process::id(),
         &Uuid::new_v4().simple().to_string()[..8]
     );

@@ -93,8 +93,12 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     });
     match finished.status {
         RunStatus::Success => {
+            let continued = finished
+                .resumed_from
+                .map(|from| format!(" (continues interrupted run {from})"))
+                .unwrap_or_default();
             println!(
-                "{}: done in {seconds:.1} s: {} added, {} updated, {} deleted; {} Snowflake calls",
+                "{}: done in {seconds:.1} s: {} added, {} updated, {} deleted; {} Snowflake calls{continued}",
                 run.sync, counts.0, counts.1, counts.2, finished.snowflake_calls
             );
             Ok(())

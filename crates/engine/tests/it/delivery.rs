@@ -1,6 +1,8 @@
 //! Webhook delivery to a real receiver on loopback: signed bodies, retries while the receiver
 //! fails, every webhook accepted exactly once when it recovers; a delivery that never gets
-//! through is dead after its last attempt and can be redelivered.
+//! through is dead after its last attempt and can be redelivered. Every attempt carries one
+//! idempotency key, the same in the `Idempotency-Key` header and the body, on every retry and
+//! redelivery of its delivery.
 
 use std::{
     sync::{Arc, Mutex},
@@ -29,10 +31,23 @@ struct Receiver {
     failures: Arc<Mutex<usize>>,
     attempts: Arc<Mutex<usize>>,
     accepted: Arc<Mutex<Vec<(HeaderMap, Bytes)>>>,
+    /// The `Idempotency-Key` header and the body's `idempotencyKey` of every attempt.
+    keys: Arc<Mutex<Vec<(String, String)>>>,
 }
 
 async fn receive(State(receiver): State<Receiver>, headers: HeaderMap, body: Bytes) -> StatusCode {
     *receiver.attempts.lock().unwrap() += 1;
+    let header = headers
+        .get("idempotency-key")
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default();
+    let value: Value = serde_json::from_slice(&body).unwrap_or_default();
+    let in_body = value["idempotencyKey"].as_str().unwrap_or_default();
+    receiver
+        .keys
+        .lock()
+        .unwrap()
+        .push((header.to_owned(), in_body.to_owned()));
     let mut failures = receiver.failures.lock().unwrap();
     if *failures > 0 {
         *failures -= 1;
@@ -155,6 +170,17 @@ async fn a_failing_receiver_gets_every_webhook_once_it_recovers(
     );
     assert_eq!(attempts[0].http_status, Some(503));
     assert_eq!(attempts.last().unwrap().http_status, Some(200));
+    // One key per attempt, in the header as in the body; retries repeat their delivery's key,
+    // so the keys seen are exactly the accepted ones.
+    let pairs = receiver.keys.lock().unwrap().clone();
+    assert!(
+        pairs.iter().all(|(header, body)| header == body),
+        "{pairs:?}"
+    );
+    let seen: std::collections::BTreeSet<String> =
+        pairs.into_iter().map(|(header, _)| header).collect();
+    assert_eq!(seen, keys.iter().cloned().collect());
+    assert!(delivered.iter().all(|d| seen.contains(&d.idempotency_id)));
     Ok(())
 }
 
@@ -208,5 +234,10 @@ async fn undeliverable_webhooks_die_and_can_be_redelivered(
     shutdown.cancel();
     while tasks.join_next().await.is_some() {}
     assert_eq!(receiver.accepted.lock().unwrap().len(), 1);
+    // The redelivery is the same webhook: the key of the failed attempts.
+    assert_eq!(
+        *receiver.keys.lock().unwrap(),
+        vec![(auth.idempotency_id.clone(), auth.idempotency_id.clone()); 3]
+    );
     Ok(())
 }

@@ -72,7 +72,10 @@ async fn webhooks_carry_the_runs_counts(url: Option<String>) -> anyhow::Result<(
     assert_eq!(auth[0]["operation"], "creation");
     assert_eq!(auth[0]["success"], true);
     assert_eq!(auth[0]["connectionId"], "hooks");
-    assert_eq!(auth[0]["idempotencyKey"], auth[1]["idempotencyKey"]);
+    assert_ne!(
+        auth[0]["idempotencyKey"], auth[1]["idempotencyKey"],
+        "one key per delivery"
+    );
 
     let run = ctx.run(connection, "tables").await?;
     let counts = run.counts[&ModelKey::new("Table", None)];
@@ -448,11 +451,50 @@ async fn a_revoked_key_is_noticed_and_cleared(url: Option<String>) -> anyhow::Re
     assert_eq!(run.status, RunStatus::Failed);
     assert_eq!(run.error.unwrap()["type"], "auth_error");
 
+    // Restored: the next successful sync run clears the auth error at once (no health check
+    // needed) and sends the recovery webhook, once.
     ctx.emulator.add_user(USER, &ctx.key.public_key_pem)?;
+    let run = ctx.run(connection, "databases").await?;
+    assert_eq!(run.status, RunStatus::Success, "{:?}", run.error);
+    let errors = ctx
+        .store
+        .connection_by_pk(connection)
+        .await?
+        .unwrap()
+        .errors;
+    assert!(
+        errors.is_empty(),
+        "auth and sync errors cleared: {errors:?}"
+    );
+    let recovered = |bodies: Vec<Value>| {
+        bodies
+            .into_iter()
+            .filter(|body| body["operation"] == "refresh" && body["success"] == true)
+            .count()
+    };
+    assert_eq!(recovered(bodies(&ctx, "auth").await?), 1);
+    ctx.run(connection, "databases").await?;
     assert_eq!(
         ctx.engine.check_credentials(connection).await?,
         CredentialCheck::Valid
     );
+    assert_eq!(
+        recovered(bodies(&ctx, "auth").await?),
+        1,
+        "one recovery webhook per transition"
+    );
+
+    // An action is an authenticated success too.
+    ctx.emulator
+        .admin(&format!("ALTER USER {USER} UNSET RSA_PUBLIC_KEY"))?;
+    assert!(matches!(
+        ctx.engine.check_credentials(connection).await?,
+        CredentialCheck::Rejected { .. }
+    ));
+    ctx.emulator.add_user(USER, &ctx.key.public_key_pem)?;
+    ctx.engine
+        .run_action(connection, "list-databases", json!({}))
+        .await?;
     let errors = ctx
         .store
         .connection_by_pk(connection)
@@ -463,5 +505,6 @@ async fn a_revoked_key_is_noticed_and_cleared(url: Option<String>) -> anyhow::Re
         !errors.iter().any(|e| e.kind == ConnectionErrorKind::Auth),
         "{errors:?}"
     );
+    assert_eq!(recovered(bodies(&ctx, "auth").await?), 2);
     Ok(())
 }

@@ -57,6 +57,8 @@ pub struct Ctx {
     pub user: &'static str,
     pub store: AnyStore,
     pub engine: Engine,
+    /// Where the store lives, to open it again (from another runtime, say).
+    pub location: StoreLocation,
     _dir: TempDir,
 }
 
@@ -133,6 +135,7 @@ impl Ctx {
             user,
             store,
             engine,
+            location,
             _dir: dir,
         })
     }

@@ -38,7 +38,7 @@ pub struct OperationView {
     kind: String,
     /// What ran: the sync or action name…
     name: String,
-    /// `running`, `success` or `failed`.
+    /// `running`, `success`, `failed` or `interrupted`.
     status: String,
     /// The connection's numeric id.
     connection: Option<i64>,
@@ -74,7 +74,7 @@ pub struct OperationList {
 /// List operations, newest first.
 #[utoipa::path(get, path = "/operations", tag = "operations",
     params(("kind" = Option<String>, Query, description = "sync, action, auth, proxy or webhook"),
-           ("status" = Option<String>, Query, description = "running, success or failed"),
+           ("status" = Option<String>, Query, description = "running, success, failed or interrupted"),
            ("connection_id" = Option<String>, Query), ("provider_config_key" = Option<String>, Query),
            ("before" = Option<String>, Query, description = "ISO 8601: operations started before (the previous page's last started_at)"),
            ("limit" = Option<u32>, Query, description = "1 to 1000; default 100")),
@@ -99,7 +99,7 @@ async fn list_operations(
         if status.is_none() {
             query.fail(
                 "status",
-                format!("{text:?} is not a status; use running, success or failed"),
+                format!("{text:?} is not a status; use running, success, failed or interrupted"),
             );
         }
         status

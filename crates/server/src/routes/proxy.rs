@@ -120,7 +120,12 @@ pub(crate) async fn proxy(
             continue;
         }
         return match outcome {
-            Ok(response) => Ok(stream_back(response)),
+            Ok(response) => {
+                if response.status().is_success() {
+                    state.engine().note_authenticated(connection.id).await?;
+                }
+                Ok(stream_back(response))
+            }
             Err(error) => Err(ApiError::new(
                 StatusCode::BAD_GATEWAY,
                 "proxy_upstream_unreachable",

@@ -1,0 +1,149 @@
+//! A run killed mid-way (its process gone, its lease left to expire) is continued by the sync's
+//! next run, whose completion webhook announces everything the logical run changed and whose
+//! start closes the killed run's operation.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+use snowgate_emulator::{Faults, account::GenerateSpec};
+use snowgate_engine::{Engine, SyncSelector, TriggerOpts, WebhookSettingsUpdate};
+use snowgate_store::{DeliveryFilter, OperationStatus, RunStatus, Store};
+
+use crate::support::{Ctx, engine_config, engine_tests};
+
+engine_tests!(a_killed_run_is_continued_and_announced_whole);
+
+async fn a_killed_run_is_continued_and_announced_whole(url: Option<String>) -> anyhow::Result<()> {
+    let spec = GenerateSpec {
+        databases: 2,
+        schemas: 2,
+        tables: 3,
+        columns: 4,
+        ..GenerateSpec::default()
+    };
+    let ctx = Ctx::start(url, engine_config(), |e| {
+        e.account().generate(&spec).unwrap()
+    })
+    .await?;
+    ctx.engine
+        .set_webhook_settings(WebhookSettingsUpdate {
+            primary_url: Some(Some("http://127.0.0.1:9/hooks".into())),
+            ..WebhookSettingsUpdate::default()
+        })
+        .await?;
+    let connection = ctx.connect("resume", json!({})).await?;
+
+    // The first run lives in a runtime of its own, as in another process: one schema's SHOW
+    // COLUMNS at a time, each slow, in batches of 5, so the kill lands between two schemas.
+    ctx.emulator.faults().update(|f| f.latency_ms = 300)?;
+    let doomed = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let location = ctx.location.clone();
+    doomed.spawn(async move {
+        let config = snowgate_engine::EngineConfig {
+            batch_size: 5,
+            show_concurrency: 1,
+            ..engine_config()
+        };
+        let store = location.open().await?;
+        let engine = Engine::new(store, config, reqwest::Client::new()).await?;
+        engine
+            .run_sync(
+                connection,
+                &SyncSelector::base("columns"),
+                TriggerOpts::default(),
+                None,
+            )
+            .await?;
+        anyhow::Ok(())
+    });
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while crate::support::all_records(&ctx.store, connection, "Column")
+        .await?
+        .is_empty()
+    {
+        anyhow::ensure!(tokio::time::Instant::now() < deadline, "no batch was saved");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    doomed.shutdown_background();
+    ctx.emulator.faults().set(Faults::default())?;
+
+    let sync = ctx
+        .store
+        .find_sync(connection, "columns", "base")
+        .await?
+        .unwrap();
+    let killed = ctx.store.run(sync.last_run.unwrap()).await?.unwrap();
+    assert_eq!(killed.status, RunStatus::Running, "killed mid-way");
+    let written_before = crate::support::all_records(&ctx.store, connection, "Column").await?;
+    assert!(
+        !written_before.is_empty() && written_before.len() < 48,
+        "{} records before the kill",
+        written_before.len()
+    );
+    let earliest = written_before
+        .iter()
+        .map(|r| r.last_modified_at)
+        .min()
+        .unwrap();
+
+    // The next run waits out the dead run's lease, then continues it.
+    let resumed = ctx.run(connection, "columns").await?;
+    assert_eq!(resumed.status, RunStatus::Success, "{:?}", resumed.error);
+    assert_eq!(resumed.resumed_from, Some(killed.id));
+    assert_eq!(resumed.first_started_at, killed.started_at);
+    assert_eq!(ctx.records(connection, "Column").await?.len(), 48);
+    let counts = resumed.counts[&snowgate_store::ModelKey::new("Column", None)];
+    assert_eq!(counts.added, 48, "the run's counts cover the killed part");
+
+    let deliveries = ctx
+        .store
+        .list_deliveries(&DeliveryFilter {
+            limit: 100,
+            ..DeliveryFilter::default()
+        })
+        .await?;
+    let bodies: Vec<serde_json::Value> = deliveries
+        .iter()
+        .filter(|d| d.kind == "sync")
+        .map(|d| serde_json::from_slice(&d.body))
+        .collect::<Result<_, _>>()?;
+    assert_eq!(
+        bodies.len(),
+        1,
+        "one webhook for the logical run: {bodies:?}"
+    );
+    let modified_after: DateTime<Utc> = bodies[0]["modifiedAfter"].as_str().unwrap().parse()?;
+    assert!(
+        modified_after <= earliest,
+        "modifiedAfter {modified_after} misses records written at {earliest}"
+    );
+    assert_eq!(bodies[0]["responseResults"]["added"], 48);
+
+    // The killed run and its operation are closed, pointing at their successors.
+    let killed = ctx.store.run(killed.id).await?.unwrap();
+    assert_eq!(killed.status, RunStatus::Failed);
+    assert_eq!(killed.error.unwrap()["continued_by"], resumed.id.0);
+    let interrupted = ctx
+        .store
+        .operation(killed.operation.as_deref().unwrap())
+        .await?
+        .unwrap();
+    assert_eq!(interrupted.status, OperationStatus::Interrupted);
+    assert!(interrupted.ended_at.is_some());
+    assert_eq!(
+        interrupted.summary.unwrap()["continued_by"],
+        resumed.operation.as_deref().unwrap()
+    );
+    let finished = ctx
+        .store
+        .operation(resumed.operation.as_deref().unwrap())
+        .await?
+        .unwrap();
+    assert_eq!(finished.status, OperationStatus::Success);
+    assert_eq!(finished.summary.unwrap()["added"], 48);
+    Ok(())
+}
