@@ -3,7 +3,11 @@
 //! then these flags. `--demo` also starts the Snowflake emulator with a demo account and connects
 //! it, so a newcomer sees syncs, records and webhooks within a minute.
 
-use std::{net::SocketAddr, path::PathBuf};
+use std::{
+    fs::{File, TryLockError},
+    net::SocketAddr,
+    path::{Path, PathBuf},
+};
 
 use anyhow::Context as _;
 use secrecy::ExposeSecret;
@@ -61,8 +65,24 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     }
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating the data directory {}", config.data_dir.display()))?;
+    // Held until the process exits: the OS releases it even after `kill -9`.
+    let lock = match config.database_url {
+        None => Some(lock_data_dir(&config.data_dir)?),
+        Some(_) => None,
+    };
     let listen = config.listen;
     let server = Server::open(config).await?;
+    if lock.is_some() {
+        // Alone on the data directory: the workers of an earlier `serve` are gone, so their jobs
+        // resume now rather than when their leases run out.
+        let released = server.engine().release_dead_workers_jobs().await?;
+        if released > 0 {
+            tracing::info!(
+                jobs = released,
+                "took over the jobs of the previous serve process"
+            );
+        }
+    }
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("listening on {listen}; choose another address with --listen"))?;
@@ -103,6 +123,35 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         emulator.shutdown().await;
     }
     Ok(())
+}
+
+/// The lock file of an embedded server in its data directory.
+const LOCK_FILE: &str = "serve.lock";
+
+/// Takes the exclusive lock of the data directory, so that one `serve` at a time uses its SQLite
+/// file (and may take over its predecessor's jobs at once).
+fn lock_data_dir(data_dir: &Path) -> anyhow::Result<File> {
+    let path = data_dir.join(LOCK_FILE);
+    let file = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("opening the lock file {}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(TryLockError::WouldBlock) => anyhow::bail!(
+            "another `snowgate serve` is running on the data directory {} (it holds {}); stop it \
+             first, or give this one a data directory of its own with --data-dir or \
+             SNOWGATE_DATA_DIR (to run several processes on one database, use PostgreSQL: \
+             SNOWGATE_DATABASE_URL)",
+            data_dir.display(),
+            path.display()
+        ),
+        Err(TryLockError::Error(error)) => {
+            Err(error).with_context(|| format!("locking {}", path.display()))
+        }
+    }
 }
 
 /// Starts the emulator with the demo account, registers a fresh key for the demo user, creates
