@@ -386,3 +386,39 @@ async fn a_killed_sync_run_resumes_to_the_records_of_an_uninterrupted_run(
     emulator.shutdown().await;
     Ok(())
 }
+
+/// `serve --role worker` says what runs, and never that an API listens.
+#[test]
+fn a_worker_does_not_announce_an_api() -> anyhow::Result<()> {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir()?;
+    let data = Data {
+        dir: dir.path().to_owned(),
+        database_url: None,
+        master_key: None,
+    };
+    std::fs::write(dir.path().join("snowgate.toml"), "")?;
+    let mut child = snowgate(
+        &data,
+        &["serve", "--role", "worker", "--listen", "127.0.0.1:0"],
+    )
+    .stdout(Stdio::piped())
+    .stderr(Stdio::null())
+    .spawn()?;
+    let stdout = child.stdout.take().expect("piped");
+    let mut banner = Vec::new();
+    for line in std::io::BufReader::new(stdout).lines() {
+        let line = line?;
+        let done = line.starts_with("Press Ctrl-C");
+        banner.push(line);
+        if done {
+            break;
+        }
+    }
+    child.kill()?;
+    child.wait()?;
+    let banner = banner.join("\n");
+    assert!(banner.contains("Snowgate worker running"), "{banner}");
+    assert!(!banner.contains("API on"), "{banner}");
+    Ok(())
+}

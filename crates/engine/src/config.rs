@@ -63,8 +63,7 @@ pub struct EngineConfig {
     pub health_check_max_age_secs: u64,
     /// Webhook delivery.
     pub webhooks: WebhookDeliveryConfig,
-    /// SQL-defined syncs (see [`crate::custom`]); a config file's top-level `[[custom_syncs]]`
-    /// can be read with [`crate::custom::parse_config`] and put here.
+    /// SQL-defined syncs (see [`crate::custom`]): `[[engine.custom_syncs]]` in the config file.
     pub custom_syncs: Vec<CustomSync>,
 }
 
@@ -153,6 +152,9 @@ pub struct WebhookDeliveryConfig {
     pub max_retry_delay_secs: u64,
     /// Attempts in all before a delivery is dead.
     pub max_attempts: u32,
+    /// Whether a receiver's redirect is followed (off: a 3xx is a failed attempt). When on, at
+    /// most 5 redirects, each to the same scheme or from `http` to `https`.
+    pub follow_redirects: bool,
 }
 
 impl Default for WebhookDeliveryConfig {
@@ -164,6 +166,7 @@ impl Default for WebhookDeliveryConfig {
             first_retry_delay_ms: schedule.first_delay.as_millis() as u64,
             max_retry_delay_secs: schedule.max_delay.as_secs(),
             max_attempts: schedule.max_attempts,
+            follow_redirects: false,
         }
     }
 }

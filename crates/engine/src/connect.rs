@@ -276,7 +276,7 @@ pub(crate) async fn create(
             ),
             tags: request.tags,
             end_user: request.end_user,
-            webhook_url_override: request.webhook_url_override,
+            webhook_url_override: request.webhook_url_override.map(String::from),
             credentials: SecretJson::new(&Value::Object(document)),
         })
         .await?;

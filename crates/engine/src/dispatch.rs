@@ -10,7 +10,10 @@
 //! webhooks for a while, then is fixed, still gets them — until the schedule's last attempt,
 //! after which the delivery is dead (and can be redelivered through the API).
 
-use std::time::{Duration, Instant};
+use std::{
+    sync::OnceLock,
+    time::{Duration, Instant},
+};
 
 use chrono::Utc;
 use futures::{StreamExt, stream};
@@ -28,6 +31,46 @@ use crate::{
 
 /// The `User-Agent` of webhook requests.
 const AGENT: &str = concat!("snowgate/", env!("CARGO_PKG_VERSION"), " (webhooks)");
+
+/// Most redirects followed for one attempt when `follow_redirects` is on.
+const MAX_REDIRECTS: usize = 5;
+
+/// The client webhooks are sent with: one that follows no redirect (a receiver's 3xx is a failed
+/// attempt), or, with `follow_redirects`, one that follows at most
+/// [`MAX_REDIRECTS`], each to the same scheme or from `http` to `https`.
+fn client(engine: &Engine) -> reqwest::Client {
+    static FOLLOWING: OnceLock<reqwest::Client> = OnceLock::new();
+    static NOT_FOLLOWING: OnceLock<reqwest::Client> = OnceLock::new();
+    let policy = match engine.config().webhooks.follow_redirects {
+        false => {
+            return NOT_FOLLOWING
+                .get_or_init(|| build(reqwest::redirect::Policy::none()))
+                .clone();
+        }
+        true => reqwest::redirect::Policy::custom(|attempt| {
+            let from = attempt.previous().last().map(|url| url.scheme().to_owned());
+            let to = attempt.url().scheme();
+            if attempt.previous().len() > MAX_REDIRECTS {
+                attempt.error(format!("more than {MAX_REDIRECTS} redirects"))
+            } else if from
+                .as_deref()
+                .is_some_and(|from| from != to && !(from == "http" && to == "https"))
+            {
+                attempt.error("a redirect from https to http is not followed")
+            } else {
+                attempt.follow()
+            }
+        }),
+    };
+    FOLLOWING.get_or_init(|| build(policy)).clone()
+}
+
+fn build(policy: reqwest::redirect::Policy) -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(policy)
+        .build()
+        .expect("an HTTP client builds (its TLS backend is compiled in)")
+}
 
 /// Starts the dispatcher loop.
 pub(crate) fn spawn(engine: &Engine, shutdown: &CancellationToken, tasks: &mut JoinSet<()>) {
@@ -92,9 +135,7 @@ async fn attempt(
     let delivery = &claim.delivery;
     let signatures = key.sign(&delivery.body);
     let started = Instant::now();
-    let response = engine
-        .inner()
-        .http
+    let response = client(engine)
         .post(&delivery.url)
         .timeout(timeout)
         .header(CONTENT_TYPE, "application/json")
@@ -108,6 +149,14 @@ async fn attempt(
     let duration_ms = started.elapsed().as_millis() as i64;
     let (http_status, error) = match response {
         Ok(response) if response.status().is_success() => (Some(response.status().as_u16()), None),
+        Ok(response) if response.status().is_redirection() => (
+            Some(response.status().as_u16()),
+            Some(format!(
+                "the receiver answered HTTP {} (a redirect); point the webhook URL at its target, \
+                 or set [engine.webhooks] follow_redirects = true",
+                response.status()
+            )),
+        ),
         Ok(response) => (
             Some(response.status().as_u16()),
             Some(format!("the receiver answered HTTP {}", response.status())),

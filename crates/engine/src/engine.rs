@@ -29,6 +29,7 @@ use crate::{
     error::{ActionError, ConnectError, EngineError, SyncControlError},
     health, runner, scheduler,
     syncs::{self, ConfiguredSync},
+    webhooks::WebhookUrl,
     worker,
 };
 
@@ -75,7 +76,7 @@ pub struct CreateConnection {
     /// The end user profile of a connect session.
     pub end_user: Option<Value>,
     /// Replaces the environment's webhook URLs for this connection.
-    pub webhook_url_override: Option<String>,
+    pub webhook_url_override: Option<WebhookUrl>,
     /// Metadata of a new connection (`None`: `{}`); an existing connection keeps its metadata.
     pub metadata: Option<Value>,
     /// A reconnect: the connection must exist, and keeps its id.
@@ -235,9 +236,9 @@ pub struct WebhookSettings {
 #[derive(Debug, Clone, Default)]
 pub struct WebhookSettingsUpdate {
     /// The primary destination.
-    pub primary_url: Option<Option<String>>,
+    pub primary_url: Option<Option<WebhookUrl>>,
     /// The secondary destination.
-    pub secondary_url: Option<Option<String>>,
+    pub secondary_url: Option<Option<WebhookUrl>>,
     /// A new signing key.
     pub signing_key: Option<SecretString>,
     /// See [`WebhookSettings::on_auth_creation`].
@@ -761,12 +762,9 @@ impl Engine {
             (setting::WEBHOOK_SECONDARY_URL, &update.secondary_url),
         ] {
             if let Some(url) = url {
-                if let Some(url) = url {
-                    url::Url::parse(url).map_err(|error| {
-                        EngineError::Invalid(format!("the webhook URL {url:?} is invalid: {error}"))
-                    })?;
-                }
-                store.set_setting(key, url.as_deref()).await?;
+                store
+                    .set_setting(key, url.as_ref().map(WebhookUrl::as_str))
+                    .await?;
             }
         }
         if let Some(key) = &update.signing_key {

@@ -8,6 +8,10 @@
 //! `X-Nango-Signature: hex(SHA-256(key ‖ body))`. [`SigningKey::verify`] checks the HMAC in constant
 //! time, for tests and for Rust receivers.
 //!
+//! Destinations are [`WebhookUrl`]s: every URL accepted from an app (the environment's settings, a
+//! connection's override) is parsed into one, so a header injection or a giant host is refused
+//! where it comes in.
+//!
 //! Delivery retries follow [`RetrySchedule`], a pure function: by default 15 attempts over about a
 //! day, exponential with ±20 % jitter (Nango makes 3 attempts within 9 s).
 
@@ -24,6 +28,77 @@ use crate::canonical;
 pub const HMAC_HEADER: &str = "X-Nango-Hmac-Sha256";
 /// Header carrying the legacy `hex(SHA-256(key ‖ body))`.
 pub const LEGACY_SIGNATURE_HEADER: &str = "X-Nango-Signature";
+
+/// A webhook destination: an absolute `http(s)` URL with a host, at most
+/// [`WebhookUrl::MAX_LENGTH`] bytes, with no control character or whitespace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookUrl(String);
+
+/// Why a text is not a [`WebhookUrl`]; the message says what to change.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct InvalidWebhookUrl(String);
+
+impl WebhookUrl {
+    /// The longest URL accepted, in bytes.
+    pub const MAX_LENGTH: usize = 2_048;
+
+    /// Checks `text` (it is never echoed back: it may be huge or hold control characters).
+    pub fn parse(text: &str) -> Result<Self, InvalidWebhookUrl> {
+        let invalid = |message: String| Err(InvalidWebhookUrl(message));
+        if text.len() > Self::MAX_LENGTH {
+            return invalid(format!(
+                "the webhook URL is {} bytes long; use one of at most {} bytes",
+                text.len(),
+                Self::MAX_LENGTH
+            ));
+        }
+        if let Some(at) = text.find(|c: char| c.is_control() || c.is_whitespace()) {
+            return invalid(format!(
+                "the webhook URL holds a control character or whitespace at byte {at}; remove it \
+                 (percent-encode a space as %20)"
+            ));
+        }
+        let url = match url::Url::parse(text) {
+            Ok(url) => url,
+            Err(error) => {
+                return invalid(format!(
+                    "the webhook URL is not an absolute URL ({error}); write e.g. \
+                     https://app.example/webhooks"
+                ));
+            }
+        };
+        if !matches!(url.scheme(), "http" | "https") {
+            return invalid(format!(
+                "the webhook URL uses {}:, not http: or https:",
+                url.scheme()
+            ));
+        }
+        if url.host_str().is_none_or(str::is_empty) {
+            return invalid(
+                "the webhook URL has no host; write e.g. https://app.example/webhooks".into(),
+            );
+        }
+        Ok(Self(text.to_owned()))
+    }
+
+    /// The URL as given.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for WebhookUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<WebhookUrl> for String {
+    fn from(url: WebhookUrl) -> Self {
+        url.0
+    }
+}
 
 /// Nango's timestamp form in webhooks: milliseconds and `Z` (`2026-08-21T18:00:00.000Z`).
 fn nango_time<S: Serializer>(time: &DateTime<Utc>, serializer: S) -> Result<S::Ok, S::Error> {
@@ -350,6 +425,29 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    #[test]
+    fn webhook_urls_are_absolute_http_urls_of_sane_length() {
+        for good in [
+            "https://app.example/hooks",
+            "http://127.0.0.1:3999/a?b=c%20d",
+        ] {
+            assert_eq!(WebhookUrl::parse(good).unwrap().as_str(), good);
+        }
+        let refused = |text: &str| WebhookUrl::parse(text).unwrap_err().to_string();
+        assert!(refused("http://127.0.0.1:3999/a\r\nX-Injected: 1").contains("control character"));
+        assert!(refused("http://a b/").contains("whitespace"));
+        let huge_host = format!("http://{}.example/", "h".repeat(100_000));
+        assert!(refused(&huge_host).contains("at most 2048 bytes"));
+        assert!(
+            !refused(&huge_host).contains("hhhh"),
+            "the URL is not echoed"
+        );
+        assert!(refused("/relative").contains("not an absolute URL"));
+        assert!(refused("ftp://app.example/").contains("ftp:"));
+        assert!(refused("file:///etc/passwd").contains("file:"));
+        assert!(refused("http://").contains("not an absolute URL"));
+    }
 
     fn time() -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap()

@@ -44,7 +44,7 @@ pub(crate) fn unauthorized(code: &'static str, reason: &str) -> ApiError {
 }
 
 /// The bearer credential of a request.
-fn bearer(headers: &HeaderMap) -> Result<&str, ApiError> {
+pub(crate) fn bearer(headers: &HeaderMap) -> Result<&str, ApiError> {
     let header = headers.get(AUTHORIZATION).ok_or_else(|| {
         unauthorized(
             "missing_auth_header",

@@ -4,7 +4,9 @@
 //!   [`QueryParams::finish`] rejects the rest (`400 invalid_query_params`), so a typo is an error,
 //!   never a silently ignored filter.
 //! * [`JsonBody`]: a JSON body read with `deny_unknown_fields` types; a wrong `Content-Type` is
-//!   `415 invalid_content_type`, a bad document `400 invalid_body` with the path of the bad key.
+//!   `415 invalid_content_type`, a bad document `400 invalid_body` with the path of the bad key;
+//!   a string holding the NUL character (`\u0000`, which PostgreSQL refuses) is a bad document.
+//! * [`BodyBytes`]: a raw body; over the body limit is `413 payload_too_large`.
 //! * [`ConnectionHeaders`]: the `Connection-Id` and `Provider-Config-Key` headers.
 //! * [`Checks`]: collects failed value checks (identifier patterns, sizes) into one error.
 
@@ -179,15 +181,36 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
                 "send the body as JSON with Content-Type: application/json",
             ));
         }
-        let bytes = Bytes::from_request(request, state)
-            .await
-            .map_err(|rejection| {
-                ApiError::bad_request(
-                    "invalid_body",
-                    format!("the body could not be read: {rejection}"),
-                )
-            })?;
+        let BodyBytes(bytes) = BodyBytes::from_request(request, state).await?;
         parse_json(&bytes).map(Self)
+    }
+}
+
+/// A raw request body, within the router's body limit.
+#[derive(Debug)]
+pub struct BodyBytes(pub Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for BodyBytes {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        Bytes::from_request(request, state)
+            .await
+            .map(Self)
+            .map_err(|rejection| match rejection.status() {
+                StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "payload_too_large",
+                    format!(
+                        "the body is larger than this route takes ({}); send a smaller one",
+                        rejection.body_text()
+                    ),
+                ),
+                _ => ApiError::bad_request(
+                    "invalid_body",
+                    format!("the body could not be read: {}", rejection.body_text()),
+                ),
+            })
     }
 }
 
@@ -224,7 +247,57 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             vec![FieldError::new("invalid_json", "", error.to_string())],
         )
     })?;
+    if has_nul_escape(bytes) {
+        let document: serde_json::Value = serde_json::from_slice(bytes).unwrap_or_default();
+        let path = nul_path(&document).unwrap_or_default();
+        return Err(ApiError::validation(
+            "invalid_body",
+            vec![FieldError::new(
+                "invalid_string",
+                &path,
+                "text may not hold the NUL character (\\u0000); remove it",
+            )],
+        ));
+    }
     Ok(value)
+}
+
+/// Whether a JSON document writes the NUL character (`\u0000`, the only way JSON can hold it).
+fn has_nul_escape(bytes: &[u8]) -> bool {
+    let mut index = 0;
+    while index < bytes.len() {
+        if bytes[index] == b'\\' {
+            if bytes[index + 1..].starts_with(b"u0000") {
+                return true;
+            }
+            // Skip the escaped character, so `\\u0000` (a backslash, then text) is not one.
+            index += 2;
+        } else {
+            index += 1;
+        }
+    }
+    false
+}
+
+/// The dot-separated path of the first key or string holding NUL in `value`.
+fn nul_path(value: &serde_json::Value) -> Option<String> {
+    let join = |key: &str, rest: Option<String>| match rest {
+        Some(rest) if !rest.is_empty() => format!("{key}.{rest}"),
+        _ => key.to_owned(),
+    };
+    match value {
+        serde_json::Value::String(text) => text.contains('\0').then(String::new),
+        serde_json::Value::Array(items) => items.iter().enumerate().find_map(|(index, item)| {
+            nul_path(item).map(|rest| join(&index.to_string(), Some(rest)))
+        }),
+        serde_json::Value::Object(map) => map.iter().find_map(|(key, item)| {
+            if key.contains('\0') {
+                return Some(key.replace('\0', "\\0"));
+            }
+            nul_path(item).map(|rest| join(key, Some(rest)))
+        }),
+        _ => None,
+    }
 }
 
 /// A parser message without the values it quotes (`invalid type: string "…", expected …`): a

@@ -22,8 +22,10 @@
 
 pub mod auth;
 pub mod config;
+mod edge;
 pub mod error;
 pub mod extract;
+mod listener;
 pub mod provider;
 mod rate_limit;
 mod routes;
@@ -56,7 +58,7 @@ pub use snowgate_engine::ProcessRole;
 pub use crate::{
     config::{ApiConfig, Config},
     error::{ApiError, ApiResult},
-    routes::records::page_json,
+    routes::records::{page_json, write_record},
     state::AppState,
 };
 
@@ -140,8 +142,11 @@ impl Server {
                 (key, generated)
             }
         };
+        // Redirects are never followed: a connection's host could send the proxy (or the
+        // Snowflake client) elsewhere with its JWT; a proxied 3xx goes back to the caller as it is.
         let http = reqwest::Client::builder()
             .user_agent(concat!("snowgate/", env!("CARGO_PKG_VERSION")))
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|error| {
                 ServeError::Config(format!("cannot build the HTTP client: {error}"))
@@ -219,7 +224,7 @@ impl Server {
         } else {
             let app = router(self.state(public_url.clone()));
             tracing::info!(%public_url, backend = self.store.backend(), "Snowgate API listening");
-            axum::serve(listener, app)
+            axum::serve(listener::EnvelopeListener(listener), app)
                 .with_graceful_shutdown(shutdown.clone().cancelled_owned())
                 .await?;
         }
@@ -255,7 +260,8 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     document
 }
 
-/// The HTTP application over `state`: the routes, `/openapi.json`, `/health`, CORS, rate limits.
+/// The HTTP application over `state`: the routes, `/openapi.json`, `/health`, CORS, rate limits,
+/// and the check of path segments and query parameters ([`edge`]).
 pub fn router(state: AppState) -> Router {
     let (routes, _) = routes::api().split_for_parts();
     let document = openapi();
@@ -301,6 +307,7 @@ pub fn router(state: AppState) -> Router {
             "/health",
             get(|| async { Json(serde_json::json!({"result": "ok"})) }),
         )
+        .route_layer(middleware::from_fn(edge::check_text))
         .fallback(|| async {
             ApiError::not_found("Unknown route; see /openapi.json for the routes")
         })

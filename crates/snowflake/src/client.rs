@@ -155,7 +155,8 @@ impl ClientConfig {
     }
 
     /// Shares a connection pool. It should decode gzip (reqwest's default); bodies it leaves
-    /// compressed are decoded here.
+    /// compressed are decoded here. It should not follow redirects (the default client does not):
+    /// a redirect would carry the JWT off the account's host.
     pub fn http_client(mut self, http: reqwest::Client) -> Self {
         self.http = Some(http);
         self
@@ -266,7 +267,9 @@ impl Client {
         }
         let http = match config.http {
             Some(http) => http,
+            // Never follow a redirect: it would carry the JWT to wherever the answer points.
             None => reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
                 .connect_timeout(Duration::from_secs(10))
                 .pool_idle_timeout(Duration::from_secs(60))
                 .build()

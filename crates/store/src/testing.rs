@@ -1,6 +1,10 @@
-//! Helpers for the PostgreSQL variants of the test suites (feature `testing`).
+//! Helpers for the PostgreSQL variants of the test suites (feature `testing`): a schema per test
+//! ([`TestSchema`]), a runner that makes and drops it around a test ([`on_postgres`]), and
+//! [`backend_tests!`](crate::backend_tests) that declares a test on SQLite and on PostgreSQL.
 
-use std::time::Duration;
+use std::{future::Future, panic::AssertUnwindSafe, time::Duration};
+
+use futures::FutureExt;
 
 /// Drops a test schema. A test's servers and workers may still be shutting down and holding locks
 /// in it (a `DROP … CASCADE` racing them can be chosen as a deadlock victim), so a failed drop is
@@ -55,4 +59,60 @@ impl TestSchema {
         self.admin.close().await;
         dropped
     }
+}
+
+/// Runs `test` with the URL of a fresh schema `<prefix>_<uuid>` of the PostgreSQL at
+/// `SNOWGATE_TEST_DATABASE_URL`, and drops the schema afterwards, even when the test panics.
+/// Without the variable it does not run `test`, says so and returns `skipped`. A schema that
+/// cannot be made or dropped is a panic that says which.
+pub async fn on_postgres<F, Fut, T>(prefix: &str, skipped: T, test: F) -> T
+where
+    F: FnOnce(String) -> Fut,
+    Fut: Future<Output = T>,
+{
+    let Ok(base) = std::env::var("SNOWGATE_TEST_DATABASE_URL") else {
+        eprintln!("SNOWGATE_TEST_DATABASE_URL is not set: PostgreSQL variant not run");
+        return skipped;
+    };
+    let schema = TestSchema::create(&base, prefix)
+        .await
+        .unwrap_or_else(|error| {
+            panic!("creating a schema in the PostgreSQL of SNOWGATE_TEST_DATABASE_URL: {error}")
+        });
+    let outcome = AssertUnwindSafe(test(schema.url().to_owned()))
+        .catch_unwind()
+        .await;
+    if let Err(error) = schema.drop().await {
+        panic!("dropping the test schema: {error}");
+    }
+    match outcome {
+        Ok(result) => result,
+        Err(panic) => std::panic::resume_unwind(panic),
+    }
+}
+
+/// Declares each listed `async fn` as a SQLite and a PostgreSQL test (modules `sqlite` and
+/// `postgres`), run by the given runners: `backend_tests!(crate::support::on_sqlite,
+/// crate::support::on_postgres; a_test, another_test)`. Each runner takes the test function and
+/// returns an `anyhow::Result<()>`.
+#[macro_export]
+macro_rules! backend_tests {
+    ($on_sqlite:path, $on_postgres:path; $($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() -> anyhow::Result<()> {
+                    $on_sqlite(super::$name).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() -> anyhow::Result<()> {
+                    $on_postgres(super::$name).await
+                }
+            )*
+        }
+    };
 }

@@ -4,8 +4,7 @@
 
 use std::io::{BufWriter, Write};
 
-use serde_json::{Map, Value, json};
-use snowgate_store::{Cursor, ModelKey, RecordQuery, Store, StoredRecord};
+use snowgate_store::{Cursor, ModelKey, RecordQuery, Store};
 
 use super::{connections::find, data_dir::DataArgs};
 
@@ -36,30 +35,6 @@ fn time(at: chrono::DateTime<chrono::Utc>) -> String {
     at.format("%Y-%m-%dT%H:%M:%S%.6f+00:00").to_string()
 }
 
-/// A record as the records API serves it.
-fn served(record: &StoredRecord) -> anyhow::Result<Value> {
-    let mut object = match &record.payload {
-        Some(payload) => match serde_json::from_str(payload.get())? {
-            Value::Object(object) => object,
-            other => Map::from_iter([("value".to_owned(), other)]),
-        },
-        None => Map::new(),
-    };
-    object.insert("id".into(), Value::String(record.external_id.clone()));
-    object.insert(
-        "_nango_metadata".into(),
-        json!({
-            "first_seen_at": time(record.first_seen_at),
-            "last_modified_at": time(record.last_modified_at),
-            "last_action": record.last_action.as_str(),
-            "deleted_at": record.deleted_at.map(time),
-            "pruned_at": record.pruned_at.map(time),
-            "cursor": record.cursor.to_string(),
-        }),
-    );
-    Ok(Value::Object(object))
-}
-
 pub async fn run(args: Args) -> anyhow::Result<()> {
     let engine = args.data.open().await?;
     let connection = find(&engine, &args.connection).await?;
@@ -85,8 +60,10 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
                 continue;
             }
             if args.json {
-                serde_json::to_writer(&mut out, &served(record)?)?;
-                writeln!(out)?;
+                let mut line = Vec::new();
+                snowgate_server::write_record(&mut line, record)?;
+                line.push(b'\n');
+                out.write_all(&line)?;
             } else {
                 let payload = record.payload.as_ref().map_or("(pruned)", |p| p.get());
                 writeln!(

@@ -104,7 +104,15 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     } else {
         None
     };
-    println!("Snowgate API on {url} (OpenAPI: {url}/openapi.json)");
+    match server.config().role {
+        ProcessRole::Worker => println!(
+            "Snowgate worker running: scheduler, sync workers, webhook dispatcher and health checks (no HTTP API in this process)"
+        ),
+        ProcessRole::Api => println!(
+            "Snowgate API on {url} (OpenAPI: {url}/openapi.json); syncs and webhooks run in worker processes"
+        ),
+        ProcessRole::All => println!("Snowgate API on {url} (OpenAPI: {url}/openapi.json)"),
+    }
     if let Some(emulator) = &demo {
         println!("Snowflake emulator on {}", emulator.url());
         println!("Demo connection {DEMO_CONNECTION:?} is syncing. API key: {key}");

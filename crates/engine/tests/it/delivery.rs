@@ -13,7 +13,10 @@ use axum::{Router, body::Bytes, extract::State, http::HeaderMap, http::StatusCod
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 use snowgate_emulator::account::GenerateSpec;
-use snowgate_engine::{ProcessRole, WebhookSettingsUpdate, webhooks::SigningKey};
+use snowgate_engine::{
+    ProcessRole, WebhookSettingsUpdate,
+    webhooks::{SigningKey, WebhookUrl},
+};
 use snowgate_store::{DeliveryFilter, DeliveryStatus, Store};
 use tokio_util::sync::CancellationToken;
 
@@ -21,7 +24,9 @@ use crate::support::{Ctx, engine_config, engine_tests};
 
 engine_tests!(
     a_failing_receiver_gets_every_webhook_once_it_recovers,
-    undeliverable_webhooks_die_and_can_be_redelivered
+    undeliverable_webhooks_die_and_can_be_redelivered,
+    a_redirect_fails_the_attempt_by_default,
+    a_redirect_is_followed_when_configured
 );
 
 /// A receiver that answers 503 to the first `failures` requests, then 200, and keeps what it
@@ -60,8 +65,19 @@ async fn receive(State(receiver): State<Receiver>, headers: HeaderMap, body: Byt
 async fn serve(receiver: Receiver) -> anyhow::Result<String> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}/hooks", listener.local_addr()?);
+    let moved = url.clone();
     let app = Router::new()
         .route("/hooks", post(receive))
+        // A receiver that moved: 307 keeps the method and the body.
+        .route(
+            "/moved",
+            post(move || async move {
+                (
+                    StatusCode::TEMPORARY_REDIRECT,
+                    [(axum::http::header::LOCATION, moved)],
+                )
+            }),
+        )
         .with_state(receiver);
     tokio::spawn(async move { axum::serve(listener, app).await });
     Ok(url)
@@ -82,7 +98,7 @@ async fn a_failing_receiver_gets_every_webhook_once_it_recovers(
     let settings = ctx
         .engine
         .set_webhook_settings(WebhookSettingsUpdate {
-            primary_url: Some(Some(hook)),
+            primary_url: Some(Some(WebhookUrl::parse(&hook)?)),
             ..WebhookSettingsUpdate::default()
         })
         .await?;
@@ -197,7 +213,7 @@ async fn undeliverable_webhooks_die_and_can_be_redelivered(
     let hook = serve(receiver.clone()).await?;
     ctx.engine
         .set_webhook_settings(WebhookSettingsUpdate {
-            primary_url: Some(Some(hook)),
+            primary_url: Some(Some(WebhookUrl::parse(&hook)?)),
             ..WebhookSettingsUpdate::default()
         })
         .await?;
@@ -239,5 +255,77 @@ async fn undeliverable_webhooks_die_and_can_be_redelivered(
         *receiver.keys.lock().unwrap(),
         vec![(auth.idempotency_id.clone(), auth.idempotency_id.clone()); 3]
     );
+    Ok(())
+}
+
+async fn a_redirect_fails_the_attempt_by_default(url: Option<String>) -> anyhow::Result<()> {
+    redirected_delivery(url, false).await
+}
+
+async fn a_redirect_is_followed_when_configured(url: Option<String>) -> anyhow::Result<()> {
+    redirected_delivery(url, true).await
+}
+
+/// A receiver whose URL answers `307` to its real address: the delivery fails with the 3xx unless
+/// `follow_redirects` is on, and then is delivered there.
+async fn redirected_delivery(url: Option<String>, follow: bool) -> anyhow::Result<()> {
+    {
+        let mut config = engine_config();
+        config.webhooks.max_attempts = 1;
+        config.webhooks.follow_redirects = follow;
+        let ctx = Ctx::start(url, config, |_| ()).await?;
+        let receiver = Receiver::default();
+        let hook = serve(receiver.clone()).await?.replace("/hooks", "/moved");
+        ctx.engine
+            .set_webhook_settings(WebhookSettingsUpdate {
+                primary_url: Some(Some(WebhookUrl::parse(&hook)?)),
+                ..WebhookSettingsUpdate::default()
+            })
+            .await?;
+        let connection = ctx.connect("moved", json!({})).await?;
+        ctx.engine
+            .pause(&snowgate_engine::SyncTarget::Connection(connection), &[])
+            .await?;
+        let shutdown = CancellationToken::new();
+        let mut tasks = ctx
+            .engine
+            .spawn_background(ProcessRole::Worker, shutdown.clone());
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        let auth = loop {
+            let deliveries = ctx
+                .store
+                .list_deliveries(&DeliveryFilter {
+                    limit: 100,
+                    ..DeliveryFilter::default()
+                })
+                .await?;
+            let auth = deliveries.into_iter().find(|d| d.kind == "auth").unwrap();
+            if auth.status != DeliveryStatus::Pending {
+                break auth;
+            }
+            anyhow::ensure!(tokio::time::Instant::now() < deadline, "still pending");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        shutdown.cancel();
+        while tasks.join_next().await.is_some() {}
+        let attempts = ctx.store.delivery_attempts(auth.id).await?;
+        let accepted = receiver.accepted.lock().unwrap().len();
+        if follow {
+            assert_eq!(auth.status, DeliveryStatus::Delivered, "{attempts:?}");
+            assert_eq!(attempts[0].http_status, Some(200));
+            assert_eq!(accepted, 1);
+        } else {
+            assert_eq!(auth.status, DeliveryStatus::Dead, "{attempts:?}");
+            assert_eq!(attempts[0].http_status, Some(307));
+            assert!(
+                attempts[0]
+                    .error
+                    .as_deref()
+                    .is_some_and(|error| error.contains("follow_redirects")),
+                "{attempts:?}"
+            );
+            assert_eq!(accepted, 0, "the redirect was not followed");
+        }
+    }
     Ok(())
 }

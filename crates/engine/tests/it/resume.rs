@@ -7,7 +7,9 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use snowgate_emulator::{Faults, account::GenerateSpec};
-use snowgate_engine::{Engine, SyncSelector, TriggerOpts, WebhookSettingsUpdate};
+use snowgate_engine::{
+    Engine, SyncSelector, TriggerOpts, WebhookSettingsUpdate, webhooks::WebhookUrl,
+};
 use snowgate_store::{DeliveryFilter, OperationStatus, RunStatus, Store};
 
 use crate::support::{Ctx, engine_config, engine_tests};
@@ -28,7 +30,7 @@ async fn a_killed_run_is_continued_and_announced_whole(url: Option<String>) -> a
     .await?;
     ctx.engine
         .set_webhook_settings(WebhookSettingsUpdate {
-            primary_url: Some(Some("http://127.0.0.1:9/hooks".into())),
+            primary_url: Some(Some(WebhookUrl::parse("http://127.0.0.1:9/hooks")?)),
             ..WebhookSettingsUpdate::default()
         })
         .await?;

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use snowgate_emulator::account::GenerateSpec;
 use snowgate_engine::{
     CredentialCheck, Engine, ProcessRole, SyncSelector, SyncStatusKind, SyncTarget, TriggerOpts,
-    WebhookSettingsUpdate, catalog::Frequency,
+    WebhookSettingsUpdate, catalog::Frequency, webhooks::WebhookUrl,
 };
 use snowgate_store::{
     ConnectionErrorKind, DeliveryFilter, JobStatus, ModelKey, NewJob, RunStatus, Store,
@@ -61,8 +61,8 @@ async fn webhooks_carry_the_runs_counts(url: Option<String>) -> anyhow::Result<(
     .await?;
     ctx.engine
         .set_webhook_settings(WebhookSettingsUpdate {
-            primary_url: Some(Some("http://127.0.0.1:9/primary".into())),
-            secondary_url: Some(Some("http://127.0.0.1:9/secondary".into())),
+            primary_url: Some(Some(WebhookUrl::parse("http://127.0.0.1:9/primary")?)),
+            secondary_url: Some(Some(WebhookUrl::parse("http://127.0.0.1:9/secondary")?)),
             ..WebhookSettingsUpdate::default()
         })
         .await?;
@@ -395,7 +395,7 @@ async fn a_revoked_key_is_noticed_and_cleared(url: Option<String>) -> anyhow::Re
     let ctx = Ctx::start(url, engine_config(), |_| ()).await?;
     ctx.engine
         .set_webhook_settings(WebhookSettingsUpdate {
-            primary_url: Some(Some("http://127.0.0.1:9/hooks".into())),
+            primary_url: Some(Some(WebhookUrl::parse("http://127.0.0.1:9/hooks")?)),
             ..WebhookSettingsUpdate::default()
         })
         .await?;

@@ -3,19 +3,16 @@
 //! PostgreSQL schema when `SNOWGATE_TEST_DATABASE_URL` is set (`engine_tests!` declares each test
 //! for both). A test talks to Snowgate only through the engine's facade and reads the store.
 
-use std::{
-    collections::BTreeMap, future::Future, panic::AssertUnwindSafe, path::PathBuf, time::Duration,
-};
+use std::{collections::BTreeMap, future::Future, path::PathBuf, time::Duration};
 
 use anyhow::Context as _;
-use futures::FutureExt;
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 use snowgate_emulator::{Config, Emulator, GeneratedKey};
 use snowgate_engine::{CreateConnection, Engine, EngineConfig, SyncSelector, TriggerOpts};
 use snowgate_store::{
     AnyStore, ConnectionPk, MasterKey, ModelKey, RecordQuery, SecretJson, Store, StoreConfig,
-    connect, testing::TestSchema,
+    connect, testing,
 };
 use tempfile::TempDir;
 
@@ -257,43 +254,16 @@ where
     F: FnOnce(Option<String>) -> Fut,
     Fut: Future<Output = anyhow::Result<()>>,
 {
-    let Ok(base) = std::env::var("SNOWGATE_TEST_DATABASE_URL") else {
-        eprintln!("SNOWGATE_TEST_DATABASE_URL is not set: PostgreSQL variant not run");
-        return Ok(());
-    };
-    let schema = TestSchema::create(&base, "e")
-        .await
-        .context("creating a schema in the test PostgreSQL")?;
-    let outcome = AssertUnwindSafe(test(Some(schema.url().to_owned())))
-        .catch_unwind()
-        .await;
-    schema.drop().await.context("dropping the test schema")?;
-    match outcome {
-        Ok(result) => result,
-        Err(panic) => std::panic::resume_unwind(panic),
-    }
+    testing::on_postgres("e", Ok(()), |url| test(Some(url))).await
 }
 
 /// Declares each listed `async fn(Option<String>) -> anyhow::Result<()>` (the argument is the
 /// database URL, `None` for SQLite) as a SQLite and a PostgreSQL test.
 macro_rules! engine_tests {
     ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $name() -> anyhow::Result<()> {
-                    crate::support::on_sqlite(super::$name).await
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $name() -> anyhow::Result<()> {
-                    crate::support::on_postgres(super::$name).await
-                }
-            )*
-        }
+        snowgate_store::backend_tests!(
+            crate::support::on_sqlite, crate::support::on_postgres; $($name),*
+        );
     };
 }
 pub(crate) use engine_tests;

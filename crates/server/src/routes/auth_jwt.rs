@@ -10,7 +10,7 @@ use axum::{
 };
 use serde::Serialize;
 use serde_json::{Map, Value};
-use snowgate_engine::{ConnectError, CreateConnection};
+use snowgate_engine::{ConnectError, CreateConnection, webhooks::WebhookUrl};
 use snowgate_store::{SecretJson, Store};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -196,9 +196,11 @@ async fn auth_jwt(
         end_user: session
             .as_ref()
             .and_then(|session| session.end_user.clone()),
+        // Checked when the session was created.
         webhook_url_override: session
             .as_ref()
-            .and_then(|session| session.webhook_url_override.clone()),
+            .and_then(|session| session.webhook_url_override.as_deref())
+            .and_then(|url| WebhookUrl::parse(url).ok()),
         metadata: None,
         reconnect: reconnect.is_some(),
     };

@@ -3,25 +3,29 @@
 
 use std::collections::BTreeMap;
 
-use axum::extract::State;
 use axum::{
     Json,
     body::Bytes,
-    http::StatusCode,
+    extract::{DefaultBodyLimit, State},
+    http::{HeaderMap, StatusCode, header::AUTHORIZATION},
     response::{IntoResponse, Response},
 };
 use chrono::Utc;
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
+use snowgate_engine::webhooks::WebhookUrl;
 use snowgate_store::{ConnectSession, ReconnectTarget, Store};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
-    auth::{SESSION_LIFETIME, SecretKey, SessionAuth, new_session_token},
+    auth::{
+        SESSION_LIFETIME, SecretKey, SessionAuth, bearer, new_session_token, session_of,
+        unauthorized,
+    },
     error::{ApiError, ApiResult},
-    extract::{Checks, EmptyQuery, JsonBody, parse_json},
+    extract::{BodyBytes, Checks, EmptyQuery, JsonBody, parse_json},
     routes::auth_jwt::BASE_URL,
     state::AppState,
     time::millis_z,
@@ -32,8 +36,15 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(create_session))
         .routes(routes!(reconnect_session))
         .routes(routes!(get_session, delete_session))
-        .routes(routes!(telemetry))
+        .merge(
+            OpenApiRouter::new()
+                .routes(routes!(telemetry))
+                .layer(DefaultBodyLimit::max(TELEMETRY_BODY_LIMIT)),
+        )
 }
+
+/// The largest Connect UI telemetry event taken (they are a few hundred bytes).
+const TELEMETRY_BODY_LIMIT: usize = 16 * 1024;
 
 /// The body of `POST /connect/sessions`.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -160,10 +171,12 @@ async fn session_from(state: &AppState, request: SessionRequest) -> ApiResult<Co
         tags.entry("organization_id".into())
             .or_insert_with(|| organization.id.clone());
     }
-    if let Some(url) = &request.webhook_url_override {
-        checks.check(is_http_url(url), "webhook_url_override", || {
-            format!("{url:?} is not an http(s) URL")
-        });
+    if let Some(Err(error)) = request
+        .webhook_url_override
+        .as_deref()
+        .map(WebhookUrl::parse)
+    {
+        checks.fail("webhook_url_override", error.to_string());
     }
     let integrations: Vec<String> = state
         .store()
@@ -225,10 +238,6 @@ async fn session_from(state: &AppState, request: SessionRequest) -> ApiResult<Co
 }
 
 /// Whether `url` is an absolute http(s) URL.
-pub(crate) fn is_http_url(url: &str) -> bool {
-    url::Url::parse(url).is_ok_and(|url| matches!(url.scheme(), "http" | "https") && url.has_host())
-}
-
 async fn store_session(state: &AppState, session: ConnectSession) -> ApiResult<Response> {
     let token = new_session_token();
     state
@@ -391,8 +400,34 @@ async fn delete_session(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Connect UI telemetry (sent with `sendBeacon`); accepted and dropped.
-#[utoipa::path(post, path = "/connect/telemetry", tag = "connect", responses((status = 204)))]
-async fn telemetry() -> StatusCode {
-    StatusCode::NO_CONTENT
+/// Connect UI telemetry from a live connect session; accepted and dropped.
+///
+/// The session token comes as `Authorization: Bearer …`, or as the body's `token` (Nango's
+/// Connect UI sends events with `sendBeacon`, which cannot set headers). At most 16 KiB.
+#[utoipa::path(post, path = "/connect/telemetry", tag = "connect",
+    responses((status = 204), (status = 401, body = crate::error::ErrorEnvelope),
+        (status = 413, body = crate::error::ErrorEnvelope)))]
+async fn telemetry(
+    _: EmptyQuery,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    BodyBytes(body): BodyBytes,
+) -> ApiResult<StatusCode> {
+    let token = match headers.contains_key(AUTHORIZATION) {
+        true => bearer(&headers)?.to_owned(),
+        false => {
+            let event: Map<String, Value> = parse_json(&body)?;
+            match event.get("token") {
+                Some(Value::String(token)) => token.clone(),
+                _ => {
+                    return Err(unauthorized(
+                        "missing_auth_header",
+                        "Send the connect session token as Authorization: Bearer <token> or as the body's \"token\".",
+                    ));
+                }
+            }
+        }
+    };
+    session_of(&state, &token).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use axum::{
     Json,
+    body::Bytes,
     extract::{Path, State},
     http::{HeaderMap, StatusCode},
     response::{IntoResponse, Response},
@@ -12,6 +13,7 @@ use axum::{
 };
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value, json};
+use snowgate_engine::webhooks::WebhookUrl;
 use snowgate_store::{Connection, ConnectionFilter, ConnectionUpdate, MetadataWrite, Store};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -19,8 +21,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use crate::{
     auth::SecretKey,
     error::{ApiError, ApiResult},
-    extract::{Checks, JsonBody, QueryParams, parse_json},
-    routes::connect::is_http_url,
+    extract::{BodyBytes, Checks, JsonBody, QueryParams, parse_json},
     state::AppState,
     time::{millis_offset, millis_z},
 };
@@ -285,10 +286,11 @@ async fn update_connection(
     let override_url = patch
         .webhook_url_override
         .map(|url| url.filter(|url| !url.is_empty()));
-    if let Some(Some(url)) = &override_url {
-        checks.check(is_http_url(url), "webhook_url_override", || {
-            format!("{url:?} is not an http(s) URL")
-        });
+    if let Some(Some(Err(error))) = override_url
+        .as_ref()
+        .map(|url| url.as_deref().map(WebhookUrl::parse))
+    {
+        checks.fail("webhook_url_override", error.to_string());
     }
     if let Some(Some(user)) = &patch.end_user {
         checks.check(
@@ -459,7 +461,7 @@ async fn metadata_of(
     query: QueryParams,
     headers: HeaderMap,
     connection_id: String,
-    body: axum::body::Bytes,
+    body: Bytes,
     mode: MetadataWrite,
 ) -> ApiResult<Json<Value>> {
     query.finish()?;
@@ -485,7 +487,7 @@ async fn replace_metadata_of(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
-    body: axum::body::Bytes,
+    BodyBytes(body): BodyBytes,
 ) -> ApiResult<Json<Value>> {
     metadata_of(state, query, headers, id, body, MetadataWrite::Replace).await
 }
@@ -496,7 +498,7 @@ async fn merge_metadata_of(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
-    body: axum::body::Bytes,
+    BodyBytes(body): BodyBytes,
 ) -> ApiResult<Json<Value>> {
     metadata_of(state, query, headers, id, body, MetadataWrite::Merge).await
 }

@@ -9,7 +9,7 @@ use axum::{
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use snowgate_engine::{WebhookSettings, WebhookSettingsUpdate};
+use snowgate_engine::{WebhookSettings, WebhookSettingsUpdate, webhooks::WebhookUrl};
 use snowgate_store::{ConnectionPk, Delivery, DeliveryFilter, DeliveryId, DeliveryStatus, Store};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -347,16 +347,19 @@ async fn update_settings(
     crate::extract::JsonBody(update): crate::extract::JsonBody<SettingsUpdate>,
 ) -> ApiResult<Json<SettingsView>> {
     let mut checks = crate::extract::Checks::default();
-    for (path, url) in [
-        ("primary_url", &update.primary_url),
-        ("secondary_url", &update.secondary_url),
-    ] {
-        if let Some(Some(url)) = url {
-            checks.check(crate::routes::connect::is_http_url(url), path, || {
-                format!("{url:?} is not an http(s) URL")
-            });
-        }
-    }
+    let mut parse_url = |path: &str, url: Option<Option<String>>| match url {
+        Some(Some(text)) => match WebhookUrl::parse(&text) {
+            Ok(url) => Some(Some(url)),
+            Err(error) => {
+                checks.fail(path, error.to_string());
+                None
+            }
+        },
+        Some(None) => Some(None),
+        None => None,
+    };
+    let primary_url = parse_url("primary_url", update.primary_url);
+    let secondary_url = parse_url("secondary_url", update.secondary_url);
     if let Some(key) = &update.signing_key {
         checks.check(key.len() >= 16, "signing_key", || {
             "a signing key has at least 16 characters".into()
@@ -366,8 +369,8 @@ async fn update_settings(
     let settings = state
         .engine()
         .set_webhook_settings(WebhookSettingsUpdate {
-            primary_url: update.primary_url,
-            secondary_url: update.secondary_url,
+            primary_url,
+            secondary_url,
             signing_key: update.signing_key.map(Into::into),
             on_auth_creation: update.on_auth_creation,
             on_auth_refresh_error: update.on_auth_refresh_error,

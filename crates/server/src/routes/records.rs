@@ -39,8 +39,9 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
 }
 
 const DEFAULT_LIMIT: u32 = 100;
-const MAX_LIMIT: u32 = 10_000;
-const MAX_IDS: usize = 100;
+// The store's limits, so the API refuses what the store would.
+const MAX_LIMIT: u32 = snowgate_store::record::MAX_PAGE_SIZE;
+const MAX_IDS: usize = snowgate_store::record::MAX_QUERY_IDS;
 const MAX_ID_LENGTH: usize = 256;
 const MAX_CURSOR_LENGTH: usize = 1000;
 
@@ -149,8 +150,9 @@ fn push_time(out: &mut Vec<u8>, at: Option<DateTime<Utc>>) {
     }
 }
 
-/// Writes one record: its payload with `id` forced to the record's id, then `_nango_metadata`.
-fn write_record(out: &mut Vec<u8>, record: &StoredRecord) -> Result<(), serde_json::Error> {
+/// Writes one record as the records API serves it: its payload with `id` forced to the record's
+/// id, then `_nango_metadata` (the CLI's `records --json` prints the same).
+pub fn write_record(out: &mut Vec<u8>, record: &StoredRecord) -> Result<(), serde_json::Error> {
     out.extend_from_slice(b"{\"id\":");
     push_json(out, &record.external_id);
     if let Some(payload) = &record.payload {

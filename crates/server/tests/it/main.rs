@@ -4,9 +4,12 @@ mod support;
 
 mod actions;
 mod auth;
+mod config;
 mod connect;
 mod connections;
+mod corpus;
 mod deliveries;
+mod edge;
 mod jwt;
 mod openapi;
 mod proxy;

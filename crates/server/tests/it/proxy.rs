@@ -161,3 +161,50 @@ async fn no_header_path_or_encoding_reaches_another_host() -> anyhow::Result<()>
     assert_eq!(hits.load(Ordering::SeqCst), 0, "the bystander was reached");
     Ok(())
 }
+
+crate::support::api_tests!(a_redirect_goes_back_to_the_caller_unfollowed);
+
+/// The connection's host answers `302 Location: <another host>`: the proxy returns the 302 as it
+/// is, and the other host gets nothing (no JWT, no request).
+async fn a_redirect_goes_back_to_the_caller_unfollowed(backend: Backend) -> anyhow::Result<()> {
+    let (elsewhere, hits) = bystander().await?;
+    let location = format!("http://{elsewhere}/api/v2/statements");
+    let target = location.clone();
+    let redirector = axum::Router::new().fallback(move || {
+        let target = target.clone();
+        async move {
+            (
+                axum::http::StatusCode::FOUND,
+                [(axum::http::header::LOCATION, target)],
+            )
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base_url = format!("http://{}", listener.local_addr()?);
+    tokio::spawn(async move { axum::serve(listener, redirector).await });
+    let app = spawn(backend, |config| {
+        config.role = snowgate_engine::ProcessRole::Api
+    })
+    .await?;
+    let key = snowgate_emulator::GeneratedKey::generate()
+        .map_err(|_| anyhow::anyhow!("key generation failed"))?;
+    app.connection_at("moved", &base_url, &key.private_key_pem)
+        .await?;
+    // A caller that does not follow redirects either, to see what the proxy answers.
+    let caller = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+    let response = caller
+        .post(format!("{}/proxy/api/v2/statements", app.url))
+        .bearer_auth(&app.key)
+        .header("Connection-Id", "moved")
+        .header("Provider-Config-Key", INTEGRATION)
+        .json(&json!({"statement": "SELECT 1"}))
+        .send()
+        .await?;
+    assert_eq!(response.status(), 302);
+    assert_eq!(response.headers()["location"], location.as_str());
+    assert_eq!(hits.load(Ordering::SeqCst), 0, "the redirect was followed");
+    app.stop().await;
+    Ok(())
+}

@@ -2,17 +2,16 @@
 //! file in a temp dir, or a fresh PostgreSQL schema when `SNOWGATE_TEST_DATABASE_URL` is set —
 //! driven over HTTP with typed helpers. Quiet unless `TEST_LOG=1`.
 
-use std::{future::Future, panic::AssertUnwindSafe, sync::Once};
+use std::{future::Future, sync::Once};
 
 use anyhow::Context as _;
-use futures::FutureExt;
 use reqwest::{Method, RequestBuilder, Response};
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 use snowgate_server::{Config, Server};
 use snowgate_store::{
     AnyStore, Connection, ModelKey, NewConnection, NewIntegration, NewRecord, NewSync, SaveBatch,
-    SaveCounts, SecretJson, StartRun, Store, testing::TestSchema,
+    SaveCounts, SecretJson, StartRun, Store, testing,
 };
 use tempfile::TempDir;
 use tokio_util::sync::CancellationToken;
@@ -82,6 +81,38 @@ impl App {
 
     /// Creates a connection directly in the store (as `/auth/jwt` would, without a Snowflake).
     pub async fn connection(&self, connection_id: &str, tags: Value) -> anyhow::Result<Connection> {
+        self.new_connection(
+            connection_id,
+            tags,
+            json!({"subdomain": "KXOPMLU-RE00572"}),
+            "-----BEGIN PRIVATE KEY-----\nMIIEtest\n-----END PRIVATE KEY-----",
+        )
+        .await
+    }
+
+    /// Creates a connection in the store whose Snowflake is at `base_url`, with a usable key.
+    pub async fn connection_at(
+        &self,
+        connection_id: &str,
+        base_url: &str,
+        private_key: &str,
+    ) -> anyhow::Result<Connection> {
+        self.new_connection(
+            connection_id,
+            json!({}),
+            json!({"subdomain": "KXOPMLU-RE00572", "base_url": base_url}),
+            private_key,
+        )
+        .await
+    }
+
+    async fn new_connection(
+        &self,
+        connection_id: &str,
+        tags: Value,
+        connection_config: Value,
+        private_key: &str,
+    ) -> anyhow::Result<Connection> {
         self.store
             .upsert_integration(&NewIntegration {
                 unique_key: INTEGRATION.into(),
@@ -95,7 +126,7 @@ impl App {
             .upsert_connection(&NewConnection {
                 integration_key: INTEGRATION.into(),
                 connection_id: connection_id.into(),
-                connection_config: json!({"subdomain": "KXOPMLU-RE00572"}),
+                connection_config,
                 metadata: Some(json!({})),
                 tags: serde_json::from_value(tags)?,
                 end_user: None,
@@ -104,7 +135,7 @@ impl App {
                     "type": "JWT",
                     "accountIdentifier": "KXOPMLU-RE00572",
                     "userName": "MYUSER",
-                    "privateKey": "-----BEGIN PRIVATE KEY-----\nMIIEtest\n-----END PRIVATE KEY-----",
+                    "privateKey": private_key,
                 })),
             })
             .await?;
@@ -268,43 +299,16 @@ where
     F: FnOnce(Backend) -> Fut,
     Fut: Future<Output = anyhow::Result<()>>,
 {
-    let Ok(base) = std::env::var("SNOWGATE_TEST_DATABASE_URL") else {
-        eprintln!("SNOWGATE_TEST_DATABASE_URL is not set: PostgreSQL variant not run");
-        return Ok(());
-    };
-    let schema = TestSchema::create(&base, "t")
-        .await
-        .context("creating a schema in the test PostgreSQL")?;
-    let outcome = AssertUnwindSafe(test(Backend::Postgres(schema.url().to_owned())))
-        .catch_unwind()
-        .await;
-    schema.drop().await.context("dropping the test schema")?;
-    match outcome {
-        Ok(result) => result,
-        Err(panic) => std::panic::resume_unwind(panic),
-    }
+    testing::on_postgres("t", Ok(()), |url| test(Backend::Postgres(url))).await
 }
 
 /// Declares each listed `async fn(Backend) -> anyhow::Result<()>` as a SQLite and a PostgreSQL
 /// test.
 macro_rules! api_tests {
     ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $name() -> anyhow::Result<()> {
-                    crate::support::on_sqlite(super::$name).await
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $name() -> anyhow::Result<()> {
-                    crate::support::on_postgres(super::$name).await
-                }
-            )*
-        }
+        snowgate_store::backend_tests!(
+            crate::support::on_sqlite, crate::support::on_postgres; $($name),*
+        );
     };
 }
 pub(crate) use api_tests;

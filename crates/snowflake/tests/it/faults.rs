@@ -356,3 +356,20 @@ async fn partitions_are_refetched_after_a_server_error() {
     assert_eq!(partitions[1].row(0).unwrap().raw(0), Some("b"));
     assert_eq!(server.requests().len(), 3);
 }
+
+#[tokio::test]
+async fn a_redirect_off_the_host_is_not_followed() {
+    let elsewhere =
+        TestServer::start(|_: &crate::support::Logged| Reply::json(200, customers())).await;
+    let location = format!("{}api/v2/statements", elsewhere.url);
+    let server = TestServer::start(move |_: &crate::support::Logged| {
+        Reply::raw(302, "").header("location", location.clone())
+    })
+    .await;
+    let outcome = client(&server).query(&Statement::new("SELECT 1")).await;
+    assert!(outcome.is_err(), "a 302 must not be followed: {outcome:?}");
+    assert!(
+        elsewhere.requests().is_empty(),
+        "the JWT went to the redirect's target"
+    );
+}
