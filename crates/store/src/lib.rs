@@ -17,6 +17,11 @@
 //!
 //! The store holds data rules (what "changed" means, which records a finished run deletes, who
 //! holds a lease), never sync or API logic.
+//!
+//! Where things are: [`store`] defines the trait, once, and every delegation to a backend; the
+//! SQL is in `src/sql/`, one file per resource, which [`sqlite`] and [`postgres`] each compile
+//! for themselves; `dialect.rs` documents where the two differ; each backend's migrations are
+//! in `migrations/<backend>/`.
 
 #![forbid(unsafe_code)]
 
@@ -42,6 +47,7 @@ macro_rules! text_enum {
 }
 
 pub mod connection;
+mod dialect;
 pub mod error;
 pub mod ids;
 pub mod integration;
@@ -51,7 +57,6 @@ pub mod postgres;
 pub mod record;
 mod rows;
 pub mod secret;
-mod sql;
 pub mod sqlite;
 pub mod store;
 pub mod sync;

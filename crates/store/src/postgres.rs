@@ -13,7 +13,10 @@ use sqlx::{
     postgres::{PgConnectOptions, PgPool, PgPoolOptions},
 };
 
-use crate::{secret::Cipher, sql::ChangedRecord};
+use crate::{
+    dialect::{ChangedRecord, Dialect},
+    secret::Cipher,
+};
 
 /// Connections per process.
 const MAX_CONNECTIONS: u32 = 16;
@@ -53,7 +56,7 @@ impl PostgresStore {
             cipher: std::sync::Arc::new(RwLock::new(std::sync::Arc::new(cipher))),
             growth: std::sync::Arc::default(),
         };
-        store.verify_master_key().await?;
+        sql::settings::verify_master_key(&store).await?;
         Ok(store)
     }
 
@@ -61,6 +64,10 @@ impl PostgresStore {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+impl Dialect for PostgresStore {
+    type Db = Postgres;
 
     const FOR_UPDATE: &'static str = " FOR UPDATE";
     const SKIP_LOCKED: &'static str = " FOR UPDATE SKIP LOCKED";
@@ -157,9 +164,22 @@ impl PostgresStore {
             .await?;
         Ok(tx)
     }
+
+    fn cipher_slot(&self) -> &RwLock<std::sync::Arc<Cipher>> {
+        &self.cipher
+    }
 }
 
 /// Changed records in one run past which the statistics of `records` are refreshed.
 const BULK_CHANGE: u64 = 10_000;
 
-crate::sql::sql_store!(PostgresStore, Postgres);
+/// The store type the shared SQL of `sql/` is compiled for here.
+type Backend = PostgresStore;
+
+// `sqlite.rs` loads the same files for its own store type: see `dialect.rs` for why.
+#[expect(
+    clippy::duplicate_mod,
+    reason = "the shared SQL is compiled once per backend, on purpose"
+)]
+#[path = "sql/mod.rs"]
+pub(crate) mod sql;

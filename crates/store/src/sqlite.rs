@@ -13,7 +13,11 @@ use sqlx::{
     },
 };
 
-use crate::{error::StoreError, secret::Cipher, sql::ChangedRecord};
+use crate::{
+    dialect::{ChangedRecord, Dialect},
+    error::StoreError,
+    secret::Cipher,
+};
 
 /// The file, inside the data directory, that holds the embedded database.
 pub const DATABASE_FILE: &str = "snowgate.db";
@@ -69,7 +73,7 @@ impl SqliteStore {
             readers,
             cipher: std::sync::Arc::new(RwLock::new(std::sync::Arc::new(cipher))),
         };
-        store.verify_master_key().await?;
+        sql::settings::verify_master_key(&store).await?;
         Ok(store)
     }
 
@@ -78,6 +82,10 @@ impl SqliteStore {
         self.writer.close().await;
         self.readers.close().await;
     }
+}
+
+impl Dialect for SqliteStore {
+    type Db = Sqlite;
 
     const FOR_UPDATE: &'static str = "";
     const SKIP_LOCKED: &'static str = "";
@@ -138,6 +146,15 @@ impl SqliteStore {
     async fn begin_batch(&self) -> crate::Result<Transaction<'static, Sqlite>> {
         self.begin_write().await
     }
+
+    fn cipher_slot(&self) -> &RwLock<std::sync::Arc<Cipher>> {
+        &self.cipher
+    }
 }
 
-crate::sql::sql_store!(SqliteStore, Sqlite);
+/// The store type the shared SQL of `sql/` is compiled for here.
+type Backend = SqliteStore;
+
+// `postgres.rs` loads the same files for its own store type: see `dialect.rs` for why.
+#[path = "sql/mod.rs"]
+pub(crate) mod sql;
