@@ -12,9 +12,9 @@
 //! `sqlite.rs` and `postgres.rs`, with `Backend` naming its store type) rather than the SQL being
 //! generic over [`Dialect`]: every value bound or read needs a bound such as
 //! `for<'q> i64: Encode<'q, Db> + Type<Db>`, and Rust does not carry a trait's `where` clauses
-//! to its users (rust-lang/rust#20671), so each of the 90 functions would repeat some twenty of
-//! them. Compiled per backend, the SQL is ordinary code against concrete types, and as fast as
-//! code written for one database.
+//! to its users (rust-lang/rust#20671), so every function would repeat some twenty of them.
+//! Compiled per backend, the SQL is ordinary code against concrete types, as fast as code
+//! written for one database, and no macro stands between a call and its SQL.
 
 use std::{
     collections::BTreeMap,
