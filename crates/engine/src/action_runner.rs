@@ -10,7 +10,7 @@
 //! 424 `script_http_error` with the upstream status and body.
 
 use std::{
-    collections::{BTreeMap, HashMap},
+    collections::HashMap,
     sync::{Arc, OnceLock},
 };
 
@@ -42,7 +42,7 @@ use crate::{
     runner::{JobEnd, Stop},
     sql::{ShowTarget, quote_ident},
     syncs::show_statement,
-    validation::Validator,
+    validator::Validator,
 };
 
 /// The job kind of async actions.
@@ -115,61 +115,6 @@ fn output<T: Serialize>(value: &T) -> Result<Value, ActionError> {
 fn runtime(kind: &str, message: impl Into<String>) -> ActionError {
     ActionError::Runtime {
         payload: json!({"type": kind, "message": message.into()}),
-    }
-}
-
-/// The `ScriptHttpError` (or failure) of a Snowflake error, with the upstream answer rebuilt.
-pub(crate) fn http_error(error: snowgate_snowflake::Error) -> ActionError {
-    use snowgate_snowflake::Error;
-    let json_headers =
-        || BTreeMap::from([("content-type".to_owned(), "application/json".to_owned())]);
-    match error {
-        Error::Sql {
-            code,
-            sql_state,
-            message,
-            statement_handle,
-        } => ActionError::ScriptHttpError {
-            status: 422,
-            headers: json_headers(),
-            body: json!({"code": code, "message": message, "sqlState": sql_state, "statementHandle": statement_handle}),
-        },
-        Error::Request {
-            status,
-            code,
-            message,
-        }
-        | Error::Server {
-            status,
-            code,
-            message,
-            ..
-        } => ActionError::ScriptHttpError {
-            status,
-            headers: json_headers(),
-            body: json!({"code": code, "message": message}),
-        },
-        Error::Auth(auth) => ActionError::ScriptHttpError {
-            status: auth.status,
-            headers: json_headers(),
-            body: json!({"code": auth.code, "message": auth.message}),
-        },
-        Error::Timeout {
-            statement_handle,
-            message,
-        } => ActionError::ScriptHttpError {
-            status: 408,
-            headers: json_headers(),
-            body: json!({"code": "000630", "message": message, "sqlState": "57014", "statementHandle": statement_handle}),
-        },
-        Error::RateLimited { .. } => ActionError::ScriptHttpError {
-            status: 429,
-            headers: json_headers(),
-            body: json!({"code": "390505", "message": "Too many requests."}),
-        },
-        other => ActionError::Failure {
-            message: other.to_string(),
-        },
     }
 }
 

@@ -490,7 +490,7 @@ mod tests {
 
     use super::*;
     use crate::test_fixtures::recorded;
-    use crate::validation::Validator;
+    use crate::validator::Validator;
 
     #[test]
     fn frequencies() {

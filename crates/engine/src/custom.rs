@@ -24,12 +24,13 @@ use std::collections::BTreeSet;
 
 use serde::Deserialize;
 use serde_json::{Value, json};
+use snowgate_snowflake::{Binding, BindingType};
 
 use crate::{
     catalog::{DEFAULT_FREQUENCY, Frequency, SYNCS},
     mapping::RowValues,
     value::ResultColumn,
-    watermark::{self, SqlBinding},
+    watermark,
 };
 
 /// A custom sync declaration that is not valid.
@@ -276,7 +277,7 @@ pub fn check_unique(syncs: &[CustomSync]) -> Result<(), CustomSyncError> {
 
 impl CustomSync {
     /// The bindings for the statement's placeholders, from the connection's metadata.
-    pub fn bindings(&self, metadata: &Value) -> Result<Vec<SqlBinding>, CustomSyncError> {
+    pub fn bindings(&self, metadata: &Value) -> Result<Vec<Binding>, CustomSyncError> {
         let fail = |problem: String| CustomSyncError {
             sync: self.name.clone(),
             problem,
@@ -310,12 +311,7 @@ impl CustomSync {
         let typed = self.row_values == RowValues::Typed;
         let properties: serde_json::Map<String, Value> = columns
             .iter()
-            .map(|column| {
-                (
-                    column.name.clone(),
-                    column.sql_type.json_schema(typed, column.nullable),
-                )
-            })
+            .map(|column| (column.name.clone(), column.json_schema(typed)))
             .collect();
         let names: Vec<&str> = columns.iter().map(|c| c.name.as_str()).collect();
         json!({
@@ -331,26 +327,18 @@ impl CustomSync {
     }
 }
 
-fn metadata_binding(value: &Value) -> Option<SqlBinding> {
-    let bound = |kind, value: String| {
-        Some(SqlBinding {
-            kind,
-            value: Some(value),
-        })
-    };
-    match value {
-        Value::Null => Some(SqlBinding {
-            kind: "TEXT",
-            value: None,
-        }),
-        Value::String(text) => bound("TEXT", text.clone()),
-        Value::Bool(flag) => bound("BOOLEAN", flag.to_string()),
+fn metadata_binding(value: &Value) -> Option<Binding> {
+    Some(match value {
+        Value::Null => Binding::null(BindingType::Text),
+        Value::String(text) => Binding::text(text.clone()),
+        Value::Bool(flag) => Binding::boolean(*flag),
+        // The number's JSON text is already the SQL API's encoding (and keeps every digit).
         Value::Number(number) if number.is_i64() || number.is_u64() => {
-            bound("FIXED", number.to_string())
+            Binding::encoded(BindingType::Fixed, Some(number.to_string()))
         }
-        Value::Number(number) => bound("REAL", number.to_string()),
-        Value::Array(_) | Value::Object(_) => None,
-    }
+        Value::Number(number) => Binding::encoded(BindingType::Real, Some(number.to_string())),
+        Value::Array(_) | Value::Object(_) => return None,
+    })
 }
 
 /// Replaces `:name` placeholders with `?` outside strings, quoted identifiers and comments.
@@ -432,7 +420,8 @@ fn quoted_end(text: &str, quote: u8, backslash: bool) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{validation::Validator, value::SqlType};
+    use crate::validator::Validator;
+    use snowgate_snowflake::ColumnType;
 
     const CONFIG: &str = r#"
 listen = "127.0.0.1:3003"
@@ -622,15 +611,16 @@ id_column = "ID"
         let columns = vec![
             ResultColumn {
                 name: "ORDER_ID".into(),
-                sql_type: SqlType::Fixed {
-                    precision: 10,
-                    scale: 0,
-                },
+                kind: ColumnType::Fixed,
+                precision: Some(10),
+                scale: Some(0),
                 nullable: false,
             },
             ResultColumn {
                 name: "NOTE".into(),
-                sql_type: SqlType::Text,
+                kind: ColumnType::Text,
+                precision: None,
+                scale: None,
                 nullable: true,
             },
         ];

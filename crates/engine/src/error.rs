@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Value, json};
 use snowgate_store::{ConnectionPk, StoreError};
 
 /// A failure of a general engine operation.
@@ -204,9 +204,60 @@ impl From<StoreError> for ActionError {
     }
 }
 
+/// The `ScriptHttpError` (or failure) of a Snowflake error, with the upstream answer rebuilt.
 impl From<snowgate_snowflake::Error> for ActionError {
     fn from(error: snowgate_snowflake::Error) -> Self {
-        crate::action_runner::http_error(error)
+        use snowgate_snowflake::Error;
+        let json_headers =
+            || BTreeMap::from([("content-type".to_owned(), "application/json".to_owned())]);
+        match error {
+            Error::Sql {
+                code,
+                sql_state,
+                message,
+                statement_handle,
+            } => Self::ScriptHttpError {
+                status: 422,
+                headers: json_headers(),
+                body: json!({"code": code, "message": message, "sqlState": sql_state, "statementHandle": statement_handle}),
+            },
+            Error::Request {
+                status,
+                code,
+                message,
+            }
+            | Error::Server {
+                status,
+                code,
+                message,
+                ..
+            } => Self::ScriptHttpError {
+                status,
+                headers: json_headers(),
+                body: json!({"code": code, "message": message}),
+            },
+            Error::Auth(auth) => Self::ScriptHttpError {
+                status: auth.status,
+                headers: json_headers(),
+                body: json!({"code": auth.code, "message": auth.message}),
+            },
+            Error::Timeout {
+                statement_handle,
+                message,
+            } => Self::ScriptHttpError {
+                status: 408,
+                headers: json_headers(),
+                body: json!({"code": "000630", "message": message, "sqlState": "57014", "statementHandle": statement_handle}),
+            },
+            Error::RateLimited { .. } => Self::ScriptHttpError {
+                status: 429,
+                headers: json_headers(),
+                body: json!({"code": "390505", "message": "Too many requests."}),
+            },
+            other => Self::Failure {
+                message: other.to_string(),
+            },
+        }
     }
 }
 

@@ -6,8 +6,10 @@
 //! * [`row`] and [`mapping`] — one SHOW/SELECT row → one record, with Nango's field rules;
 //! * [`ids`] — record ids, byte-compatible with Nango, and collision detection;
 //! * [`canonical`] — canonical JSON and the content hash of a record;
-//! * [`validation`] — validating records, and the policy for records that fail;
-//! * [`value`] — result column types and typed decoding of jsonv2 strings;
+//! * [`validator`] — a model's compiled JSON Schema and the field errors of a record that breaks it;
+//! * [`validation`] — records prepared for the store, and the policy for records that fail;
+//! * [`value`] — query result columns: the typed JSON of a cell and the JSON Schema of a column
+//!   (decoding itself is the Snowflake client's);
 //! * [`sql`] — identifier quoting, dotted names and the SHOW statements of the metadata syncs;
 //! * [`metadata`] — connection metadata: the scope of the metadata syncs, `query-results` settings;
 //! * [`watermark`] — typed incremental watermarks, their bindings and the incremental statement;
@@ -53,6 +55,7 @@ pub mod models;
 pub mod row;
 pub mod sql;
 pub mod validation;
+pub mod validator;
 pub mod value;
 pub mod watermark;
 pub mod webhooks;

@@ -21,12 +21,13 @@
 //! run; the [`crate::validation::ValidationPolicy`] decides).
 
 use serde_json::{Map, Value};
+use snowgate_snowflake::DecodeError;
 
 use crate::{
     ids::{self, ObjectKey},
     models::{Column, Database, JsNumber, QueryResult, Role, Schema, Table, User, View},
     row::ShowRow,
-    value::{DecodeError, ResultColumn},
+    value::ResultColumn,
 };
 
 /// The `kind` of the databases every sync skips.
@@ -445,13 +446,10 @@ impl QueryResultMapper {
                 (None, _) => Value::Null,
                 (Some(raw), RowValues::Raw) => Value::String(raw.to_owned()),
                 (Some(raw), RowValues::Typed) => {
-                    column
-                        .sql_type
-                        .decode(raw)
-                        .map_err(|source| MapError::Decode {
-                            id: id.clone(),
-                            source,
-                        })?
+                    column.render(raw).map_err(|source| MapError::Decode {
+                        id: id.clone(),
+                        source,
+                    })?
                 }
             };
             row_data.insert(column.name.clone(), value);
@@ -465,7 +463,8 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::{models::Model, row::NamedRow, validation::PreparedRecord, value::SqlType};
+    use crate::{models::Model, row::NamedRow, validation::PreparedRecord};
+    use snowgate_snowflake::ColumnType;
 
     /// Maps one row written as SHOW column names and cells, the way the SQL API returns it.
     fn with_row<T>(
@@ -876,15 +875,16 @@ mod tests {
         let columns = vec![
             ResultColumn {
                 name: "ID".into(),
-                sql_type: SqlType::Fixed {
-                    precision: 38,
-                    scale: 0,
-                },
+                kind: ColumnType::Fixed,
+                precision: Some(38),
+                scale: Some(0),
                 nullable: false,
             },
             ResultColumn {
                 name: "REGION".into(),
-                sql_type: SqlType::Text,
+                kind: ColumnType::Text,
+                precision: None,
+                scale: None,
                 nullable: true,
             },
         ];

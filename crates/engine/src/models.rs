@@ -16,7 +16,7 @@ use schemars::{JsonSchema, SchemaGenerator, generate::SchemaSettings, json_schem
 use serde::{Serialize, Serializer};
 use serde_json::{Map, Value, value::RawValue};
 
-use crate::{canonical, validation::Validator};
+use crate::{canonical, validator::Validator};
 
 /// A record type that a sync saves.
 pub trait Model: Serialize + JsonSchema {

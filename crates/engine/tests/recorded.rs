@@ -10,7 +10,7 @@ use snowgate_engine::{
     models::Model,
     row::NamedRow,
     validation::PreparedRecord,
-    value::{ResultColumn, SqlType},
+    value::ResultColumn,
 };
 
 fn fixture(name: &str) -> Value {
@@ -45,14 +45,10 @@ fn statements(fixture: &Value) -> Vec<Recorded> {
             let row_type = response["resultSetMetaData"]["rowType"].as_array().unwrap();
             let columns: Vec<ResultColumn> = row_type
                 .iter()
-                .map(|c| ResultColumn {
-                    name: c["name"].as_str().unwrap().to_owned(),
-                    sql_type: SqlType::from_row_type(
-                        c["type"].as_str().unwrap(),
-                        c["precision"].as_u64().map(|p| p as u32),
-                        c["scale"].as_u64().map(|s| s as u32),
-                    ),
-                    nullable: c["nullable"].as_bool().unwrap(),
+                .map(|c| {
+                    let column: snowgate_snowflake::Column =
+                        serde_json::from_value(c.clone()).unwrap();
+                    ResultColumn::from_row_type(&column)
                 })
                 .collect();
             let rows = response["data"]

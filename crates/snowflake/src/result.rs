@@ -26,7 +26,7 @@ use crate::{
     Error,
     client::Client,
     response::{Column, PartitionInfo, StatementResponse, Stats},
-    value::{self, ColumnType, DecodeError, Value},
+    value::{ColumnType, DecodeError, Value},
 };
 
 /// A cell's place: a byte range of the body, or of the side buffer when `start` has [`OWN`]
@@ -490,12 +490,7 @@ impl<'a> Row<'a> {
     pub fn value(&self, index: usize) -> Result<Value<'a>, DecodeError> {
         let raw = self.raw(index);
         let columns = &self.partition.columns;
-        let kind = columns.kinds[index];
-        value::decode(kind, raw).map_err(|expected| DecodeError {
-            column: columns.columns[index].name.clone(),
-            type_name: kind.name(),
-            expected,
-        })
+        Value::decode(&columns.columns[index].name, columns.kinds[index], raw)
     }
 
     /// The typed value of the column named `name`.

@@ -97,7 +97,7 @@ impl ColumnType {
 
 /// A cell that does not hold what its column type promises. The message names the column and
 /// the expected form, never the value (it may be customer data).
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("column {column:?} ({type_name}): the value is not {expected}")]
 pub struct DecodeError {
     /// The column name.
@@ -140,7 +140,20 @@ pub enum Value<'a> {
     Vector(Vec<f64>),
 }
 
-impl Value<'_> {
+impl<'a> Value<'a> {
+    /// Decodes one cell (`None` is SQL NULL) of the column named `column`, of type `kind`.
+    pub fn decode(
+        column: &str,
+        kind: ColumnType,
+        raw: Option<&'a str>,
+    ) -> Result<Self, DecodeError> {
+        decode(kind, raw).map_err(|expected| DecodeError {
+            column: column.to_owned(),
+            type_name: kind.name(),
+            expected,
+        })
+    }
+
     /// The value as JSON: NULL as `null`, booleans and reals as themselves (non-finite reals as
     /// the strings `"NaN"`, `"inf"`, `"-inf"`), numbers as JSON numbers when they are integers
     /// that a double holds exactly and as exact decimal strings otherwise, dates and times as ISO
@@ -305,10 +318,7 @@ impl fmt::Display for Decimal {
 }
 
 /// Decodes one cell of a column of type `kind`.
-pub(crate) fn decode<'a>(
-    kind: ColumnType,
-    raw: Option<&'a str>,
-) -> Result<Value<'a>, &'static str> {
+fn decode<'a>(kind: ColumnType, raw: Option<&'a str>) -> Result<Value<'a>, &'static str> {
     let Some(raw) = raw else {
         return Ok(Value::Null);
     };

@@ -18,16 +18,17 @@ use std::{sync::Arc, time::Duration};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use snowgate_snowflake::{Binding, BindingType, Statement};
+use snowgate_snowflake::{Binding, Statement};
 
 use crate::{
     custom::CustomSync,
     mapping::{QueryResultMapper, ResultShapeError, RowValues},
     metadata::QueryResultsConfig,
     runner::{RunContext, RunError},
-    validation::{PreparedRecord, RecordProblem, Validator},
-    value::{ResultColumn, SqlType},
-    watermark::{self, SqlBinding, Watermark, WatermarkCheckpoint},
+    validation::{PreparedRecord, RecordProblem},
+    validator::Validator,
+    value::ResultColumn,
+    watermark::{self, Watermark, WatermarkCheckpoint},
 };
 
 /// What to run and how to read its rows.
@@ -82,10 +83,7 @@ impl QuerySpec {
     fn from_custom(custom: &Arc<CustomSync>, metadata: &Value) -> Result<Self, RunError> {
         let bindings = custom
             .bindings(metadata)
-            .map_err(|error| RunError::Invalid(error.to_string()))?
-            .into_iter()
-            .map(bind)
-            .collect();
+            .map_err(|error| RunError::Invalid(error.to_string()))?;
         Ok(Self {
             query: custom.parameterized.text.clone(),
             bindings,
@@ -133,12 +131,6 @@ fn watermark_checkpoint(
         last_value: value.clone()?,
         last_value_type: kind.clone(),
     })
-}
-
-/// The SQL API binding of a watermark.
-fn bind(binding: SqlBinding) -> Binding {
-    let kind = BindingType::from_name(binding.kind).unwrap_or(BindingType::Text);
-    Binding::encoded(kind, binding.value)
 }
 
 /// `query-results`: reads its configuration from the connection's metadata.
@@ -221,7 +213,7 @@ pub(crate) async fn run_query(ctx: &mut RunContext, spec: &QuerySpec) -> Result<
         statement = statement.bind(binding.clone());
     }
     if let Some(binding) = watermark.as_ref().and_then(Watermark::binding) {
-        statement = statement.bind(bind(binding));
+        statement = statement.bind(binding);
     }
 
     let client = ctx.client().clone();
@@ -231,15 +223,7 @@ pub(crate) async fn run_query(ctx: &mut RunContext, spec: &QuerySpec) -> Result<
     let columns: Vec<ResultColumn> = result
         .columns()
         .iter()
-        .map(|column| ResultColumn {
-            name: column.name.clone(),
-            sql_type: SqlType::from_row_type(
-                &column.type_name,
-                column.precision.and_then(|p| u32::try_from(p).ok()),
-                column.scale.and_then(|s| u32::try_from(s).ok()),
-            ),
-            nullable: column.nullable,
-        })
+        .map(ResultColumn::from_row_type)
         .collect();
     let validator = match &spec.custom {
         Some(custom) => Some(
@@ -258,7 +242,7 @@ pub(crate) async fn run_query(ctx: &mut RunContext, spec: &QuerySpec) -> Result<
                 .ok_or_else(|| {
                     ResultShapeError::unknown("incremental_column", name, mapper.columns())
                 })?;
-            watermark.set_type(mapper.columns()[index].sql_type.clone())?;
+            watermark.set_type(mapper.columns()[index].kind)?;
             Some(index)
         }
         _ => None,
@@ -361,13 +345,12 @@ mod tests {
 
     #[test]
     fn watermark_bindings_keep_their_type() {
-        let binding = bind(SqlBinding {
-            kind: "TIMESTAMP_NTZ",
-            value: Some("1".into()),
-        });
+        let saved =
+            watermark_checkpoint(&Some("1.000000001".into()), &Some("timestamp_ntz".into()));
+        let binding = Watermark::new("UPDATED_AT", saved).binding().unwrap();
         assert_eq!(
             serde_json::to_value(binding).unwrap(),
-            json!({"type": "TIMESTAMP_NTZ", "value": "1"})
+            json!({"type": "TIMESTAMP_NTZ", "value": "1000000001"})
         );
     }
 }
