@@ -26,21 +26,29 @@
 //!   dispatcher, credential health checker for a [`ProcessRole`]);
 //! * connections — [`Engine::create_jwt_connection`] ([`CreateConnection`] →
 //!   [`CreatedConnection`] or [`ConnectError`]), [`Engine::delete_connection`],
-//!   [`Engine::refresh_token`], [`Engine::snowflake_client`], [`Engine::check_credentials`];
+//!   [`Engine::refresh_token`], [`Engine::snowflake_client`], [`Engine::check_credentials`],
+//!   [`Engine::update_connection`], [`Engine::write_metadata`],
+//!   [`Engine::create_connect_session`] / [`Engine::delete_connect_session`];
 //! * syncs — [`Engine::configured_syncs`], [`Engine::trigger`] / [`Engine::start`] /
 //!   [`Engine::pause`] / [`Engine::status`] over a [`SyncTarget`] and [`SyncSelector`]s,
 //!   [`Engine::update_frequency`], [`Engine::create_variant`] / [`Engine::delete_variant`],
 //!   [`Engine::run_sync`] (a run in the foreground, for the CLI);
+//! * records — [`Engine::prune_records`];
 //! * actions — [`Engine::run_action`], [`Engine::enqueue_action`], [`Engine::action_result`],
 //!   failing with [`ActionError`] (Nango's codes);
 //! * webhooks — [`Engine::webhook_settings`], [`Engine::set_webhook_settings`],
 //!   [`Engine::redeliver`].
 //!
+//! The rule for callers: **writes go through the engine, reads may be direct.** The API and the
+//! CLI may read the store ([`Engine::store`]) to list and show things, but every change goes
+//! through an [`Engine`] method, so that a rule about a write (an event it raises, a webhook, a
+//! check) has one place to live even when today it is a single store call (`writes`).
+//!
 //! Runtime modules: [`config`]; `engine` (the facade); `connect` (connections and their
 //! clients); `runner` (one run: batches, checkpoints, counts, finish); `syncs` (the syncs);
 //! `scheduler`, `worker`, `dispatch` (webhook delivery), `health`, `notify` (which webhooks an
 //! event produces);
-//! `action_runner`; [`error`].
+//! `action_runner`; `writes` (the facade's plain writes); [`error`].
 
 #![forbid(unsafe_code)]
 
@@ -72,6 +80,7 @@ mod runner;
 mod scheduler;
 pub mod syncs;
 mod worker;
+mod writes;
 
 pub use crate::{
     config::{EngineConfig, ProcessRole},

@@ -241,7 +241,7 @@ async fn session_from(state: &AppState, request: SessionRequest) -> ApiResult<Co
 async fn store_session(state: &AppState, session: ConnectSession) -> ApiResult<Response> {
     let token = new_session_token();
     state
-        .store()
+        .engine()
         .create_connect_session(&token, &session)
         .await?;
     let token = token.expose_secret().to_owned();
@@ -396,7 +396,7 @@ async fn delete_session(
     _: EmptyQuery,
     State(state): State<AppState>,
 ) -> ApiResult<StatusCode> {
-    state.store().delete_connect_session(&auth.token).await?;
+    state.engine().delete_connect_session(&auth.token).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -313,7 +313,7 @@ async fn update_connection(
         end_user: patch.end_user,
     };
     state
-        .store()
+        .engine()
         .update_connection(connection.id, &update)
         .await?;
     Ok(Success::json())
@@ -406,7 +406,7 @@ async fn write_metadata(
         )));
     }
     state
-        .store()
+        .engine()
         .write_metadata(integration, ids, &Value::Object(metadata.clone()), mode)
         .await?;
     Ok(())

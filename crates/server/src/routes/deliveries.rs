@@ -251,11 +251,7 @@ async fn redeliver(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<crate::routes::connections::Success>> {
-    if !state
-        .store()
-        .redeliver(delivery_id(&id)?, Utc::now())
-        .await?
-    {
+    if !state.engine().redeliver(delivery_id(&id)?).await? {
         return Err(ApiError::not_found(format!("No webhook delivery {id}")));
     }
     Ok(crate::routes::connections::Success::json())

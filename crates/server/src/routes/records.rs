@@ -405,7 +405,7 @@ async fn prune_records(
         .map_err(|_| invalid_cursor())?;
     let connection = connection_pk_of(&state, &headers).await?;
     let outcome = state
-        .store()
+        .engine()
         .prune_records(connection, &model, until, limit)
         .await?;
     Ok(Json(PruneResponse {
