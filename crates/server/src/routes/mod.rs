@@ -126,3 +126,69 @@ pub(crate) fn add_aliases(document: &mut OpenApi) {
         document.paths.paths.insert((*alias).to_owned(), copy);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// The route sources and the store methods they call, in the order written.
+    fn store_calls() -> Vec<(&'static str, String)> {
+        let sources = [
+            ("actions.rs", include_str!("actions.rs")),
+            ("auth_jwt.rs", include_str!("auth_jwt.rs")),
+            ("connect.rs", include_str!("connect.rs")),
+            ("connections.rs", include_str!("connections.rs")),
+            ("deliveries.rs", include_str!("deliveries.rs")),
+            ("integrations.rs", include_str!("integrations.rs")),
+            ("operations.rs", include_str!("operations.rs")),
+            ("proxy.rs", include_str!("proxy.rs")),
+            ("records.rs", include_str!("records.rs")),
+            ("schemas.rs", include_str!("schemas.rs")),
+            ("syncs.rs", include_str!("syncs.rs")),
+            ("../auth.rs", include_str!("../auth.rs")),
+        ];
+        let mut calls = Vec::new();
+        for (file, source) in sources {
+            for (at, _) in source.match_indices(".store()") {
+                let after = source[at + ".store()".len()..]
+                    .trim_start()
+                    .trim_start_matches('.');
+                let method: String = after
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                calls.push((file, method));
+            }
+        }
+        calls
+    }
+
+    /// The engine's rule (see its crate docs): writes go through the engine, reads may go to the
+    /// store directly.
+    #[test]
+    fn the_api_reads_the_store_but_writes_through_the_engine() {
+        let reads = [
+            "connect_session",
+            "connection",
+            "connection_pk",
+            "delivery",
+            "delivery_attempts",
+            "integration",
+            "list_connections",
+            "list_deliveries",
+            "list_integrations",
+            "list_operations",
+            "list_records",
+            "operation",
+            "operation_messages",
+        ];
+        let calls = store_calls();
+        assert!(calls.len() > 10, "the scan found the calls: {calls:?}");
+        let writes: Vec<_> = calls
+            .iter()
+            .filter(|(_, method)| !reads.contains(&method.as_str()))
+            .collect();
+        assert!(
+            writes.is_empty(),
+            "these store calls are not reads; make them through an Engine method: {writes:?}"
+        );
+    }
+}
