@@ -87,6 +87,12 @@ impl SortKey {
         if matches!(kind, ColumnType::Fixed | ColumnType::Decfloat) {
             return Decimal::parse(raw).map(Self::Decimal);
         }
+        if kind == ColumnType::TimestampTz {
+            // Only the instant orders; the offset need only be a number.
+            let (instant, offset) = raw.split_once(' ')?;
+            offset.parse::<i32>().ok()?;
+            return Self::parse(ColumnType::TimestampLtz, instant);
+        }
         let nanos = |seconds: i64, nanos: u32| i128::from(seconds) * NANOS + i128::from(nanos);
         Some(match Value::decode("", kind, Some(raw)).ok()? {
             Value::Real(real) => Self::Real(real),
