@@ -5,117 +5,16 @@
 //! and counting (from the killed run's start) everything the two changed.
 //! `records --json` prints them with `_nango_metadata`.
 
-use std::{
-    collections::BTreeMap,
-    process::{Command, Output, Stdio},
-    time::Duration,
-};
+mod support;
 
-use secrecy::ExposeSecret;
+use std::{process::Stdio, time::Duration};
 
 use serde_json::Value;
 use snowgate_emulator::{Config, Emulator, GeneratedKey, account::GenerateSpec};
-use snowgate_store::{ConnectionFilter, MasterKey, ModelKey, RecordQuery, Store, StoreConfig};
+use snowgate_store::{ConnectionFilter, ModelKey, RecordQuery, Store};
+use support::{Data, PostgresSchema, connection_pk, records, snowgate, succeed};
 
 const USER: &str = "OPERATOR";
-
-/// Where the commands keep their data: the data directory's SQLite file, or a PostgreSQL schema.
-#[derive(Clone)]
-struct Data {
-    dir: std::path::PathBuf,
-    database_url: Option<String>,
-    master_key: Option<String>,
-}
-
-impl Data {
-    fn store_config(&self) -> StoreConfig {
-        StoreConfig {
-            database_url: self.database_url.clone(),
-            master_key: self
-                .master_key
-                .as_deref()
-                .map(|key| MasterKey::from_base64(key).expect("the test key is valid")),
-            ..StoreConfig::new(self.dir.join("data"))
-        }
-    }
-}
-
-fn snowgate(data: &Data, args: &[&str]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_snowgate"));
-    command
-        .args(args)
-        .arg("--data-dir")
-        .arg(data.dir.join("data"))
-        .arg("--config")
-        .arg(data.dir.join("snowgate.toml"))
-        .env("RUST_LOG", "warn")
-        .env_remove("SNOWGATE_DATABASE_URL")
-        .env_remove("SNOWGATE_ENCRYPTION_KEY");
-    if let (Some(url), Some(key)) = (&data.database_url, &data.master_key) {
-        command
-            .env("SNOWGATE_DATABASE_URL", url)
-            .env("SNOWGATE_ENCRYPTION_KEY", key);
-    }
-    command
-}
-
-fn succeed(output: Output) -> String {
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    assert!(
-        output.status.success(),
-        "exit {:?}\nstdout: {stdout}\nstderr: {}",
-        output.status,
-        String::from_utf8_lossy(&output.stderr)
-    );
-    stdout
-}
-
-/// The live records of a connection's model, by id.
-async fn records(
-    data: &Data,
-    connection: &str,
-    model: &str,
-) -> anyhow::Result<BTreeMap<String, Value>> {
-    let store = snowgate_store::connect(data.store_config()).await?;
-    let pk = store
-        .list_connections(&ConnectionFilter {
-            connection_id: Some(connection.into()),
-            ..ConnectionFilter::default()
-        })
-        .await?[0]
-        .id;
-    let model = ModelKey::new(model, None);
-    let mut records = BTreeMap::new();
-    let mut cursor = None;
-    loop {
-        let page = store
-            .list_records(&RecordQuery {
-                connection: pk,
-                model: &model,
-                cursor,
-                modified_after: None,
-                filter: Default::default(),
-                ids: &[],
-                limit: 10_000,
-            })
-            .await?;
-        for record in page.records {
-            assert!(
-                record.deleted_at.is_none(),
-                "{} was deleted",
-                record.external_id
-            );
-            let payload = serde_json::from_str(record.payload.unwrap().get())?;
-            records.insert(record.external_id, payload);
-        }
-        match page.next_cursor {
-            Some(next) => cursor = Some(next),
-            None => break,
-        }
-    }
-    store.close().await;
-    Ok(records)
-}
 
 /// The runs of a connection's sync, newest first, and the time of its model's first change.
 async fn runs(
@@ -125,13 +24,7 @@ async fn runs(
     model: &str,
 ) -> anyhow::Result<(Vec<snowgate_store::Run>, chrono::DateTime<chrono::Utc>)> {
     let store = snowgate_store::connect(data.store_config()).await?;
-    let pk = store
-        .list_connections(&ConnectionFilter {
-            connection_id: Some(connection.into()),
-            ..ConnectionFilter::default()
-        })
-        .await?[0]
-        .id;
+    let pk = connection_pk(&store, connection).await?;
     let state = store.find_sync(pk, sync, "base").await?.unwrap();
     let runs = store.list_runs(state.id, None, 100).await?;
     let first = store
@@ -171,44 +64,21 @@ async fn checkpoint(data: &Data, connection: &str, sync: &str) -> anyhow::Result
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn on_sqlite() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    a_killed_sync_run_resumes_to_the_records_of_an_uninterrupted_run(Data {
-        dir: dir.path().to_owned(),
-        database_url: None,
-        master_key: None,
-    })
-    .await
+    a_killed_sync_run_resumes_to_the_records_of_an_uninterrupted_run(Data::sqlite(dir.path())).await
 }
 
 /// The same on a fresh PostgreSQL schema when `SNOWGATE_TEST_DATABASE_URL` is set.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn on_postgres() -> anyhow::Result<()> {
-    let Ok(base) = std::env::var("SNOWGATE_TEST_DATABASE_URL") else {
+    let Some(schema) = PostgresSchema::create("cli").await? else {
         eprintln!("SNOWGATE_TEST_DATABASE_URL is not set: PostgreSQL variant not run");
         return Ok(());
     };
-    let schema = format!("cli_{}", std::process::id());
-    let admin = sqlx::PgPool::connect(&base).await?;
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "DROP SCHEMA IF EXISTS {schema} CASCADE"
-    )))
-    .execute(&admin)
-    .await?;
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-        .execute(&admin)
-        .await?;
-    let separator = if base.contains('?') { '&' } else { '?' };
     let dir = tempfile::tempdir()?;
-    let outcome = a_killed_sync_run_resumes_to_the_records_of_an_uninterrupted_run(Data {
-        dir: dir.path().to_owned(),
-        database_url: Some(format!(
-            "{base}{separator}options=-c%20search_path%3D{schema}"
-        )),
-        master_key: Some(MasterKey::generate().to_base64().expose_secret().to_owned()),
-    })
-    .await;
-    sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
-        .execute(&admin)
-        .await?;
+    let outcome =
+        a_killed_sync_run_resumes_to_the_records_of_an_uninterrupted_run(schema.data(dir.path()))
+            .await;
+    schema.drop().await?;
     outcome
 }
 
