@@ -6,6 +6,10 @@ use snowgate_server::{Config, config::ConfigError};
 
 /// Loads `snowgate.toml` holding `file`, with `variables` set, in a jail (its own directory and
 /// environment, one jail at a time).
+#[expect(
+    clippy::result_large_err,
+    reason = "figment's Jail takes a closure returning figment's own (large) error type"
+)]
 fn load(file: &str, variables: &[(&str, &str)]) -> Result<Config, String> {
     let mut outcome = Err(String::new());
     Jail::expect_with(|jail| {

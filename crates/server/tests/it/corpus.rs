@@ -404,6 +404,7 @@ async fn hostile_requests_never_get_a_5xx(backend: Backend) -> anyhow::Result<()
             }
             Ok(())
         })
+        .map_err(|error| error.to_string())
     });
     println!(
         "corpus ({name}): {} inputs tried, {} 5xx seen",
