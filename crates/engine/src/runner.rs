@@ -593,7 +593,7 @@ pub(crate) async fn run_job(
     )
     .await?;
     Ok(match (run.status, stop.reason()) {
-        (RunStatus::Cancelled, Some(StopReason::Shutdown)) => JobEnd::Requeue,
+        (RunStatus::Running | RunStatus::Cancelled, Some(StopReason::Shutdown)) => JobEnd::Requeue,
         (RunStatus::Cancelled, Some(StopReason::LeaseLost)) => JobEnd::Abandon,
         _ => JobEnd::Done,
     })
@@ -746,6 +746,13 @@ async fn finish(
             None,
         ),
     };
+    if let Err(RunError::Stopped(StopReason::Shutdown)) = &outcome {
+        // A shutdown interrupts a run as a kill does: the run and its operation stay open, its
+        // job goes back to the queue, and the sync's next run continues it and announces
+        // everything the two changed (finishing it here would leave its changes unannounced).
+        tracing::info!(connection.id = %connection.connection_id, sync = %state.name, run = %run.id, "sync run interrupted by a shutdown; the next run continues it");
+        return Ok(run.clone());
+    }
     // The logical run: what the interrupted runs this one continues committed, plus this run.
     let (added, updated) = (run.added + counts.added, run.updated + counts.updated);
     let model = definition.model_key(&state.variant);

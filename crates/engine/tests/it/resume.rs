@@ -8,13 +8,16 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 use snowgate_emulator::{Faults, account::GenerateSpec};
 use snowgate_engine::{
-    Engine, SyncSelector, TriggerOpts, WebhookSettingsUpdate, webhooks::WebhookUrl,
+    Engine, ProcessRole, SyncSelector, TriggerOpts, WebhookSettingsUpdate, webhooks::WebhookUrl,
 };
 use snowgate_store::{DeliveryFilter, OperationStatus, RunStatus, Store};
 
 use crate::support::{Ctx, engine_config, engine_tests};
 
-engine_tests!(a_killed_run_is_continued_and_announced_whole);
+engine_tests!(
+    a_killed_run_is_continued_and_announced_whole,
+    a_run_stopped_by_a_shutdown_is_continued
+);
 
 async fn a_killed_run_is_continued_and_announced_whole(url: Option<String>) -> anyhow::Result<()> {
     let spec = GenerateSpec {
@@ -147,5 +150,97 @@ async fn a_killed_run_is_continued_and_announced_whole(url: Option<String>) -> a
         .unwrap();
     assert_eq!(finished.status, OperationStatus::Success);
     assert_eq!(finished.summary.unwrap()["added"], 48);
+    Ok(())
+}
+
+/// A graceful shutdown interrupts a run as a kill does: the run stays open, its job goes back to
+/// the queue, and the next run continues it and announces everything the two changed (a run
+/// that the shutdown finished as cancelled left its changes unannounced).
+async fn a_run_stopped_by_a_shutdown_is_continued(url: Option<String>) -> anyhow::Result<()> {
+    let spec = GenerateSpec {
+        databases: 2,
+        schemas: 2,
+        tables: 3,
+        columns: 4,
+        ..GenerateSpec::default()
+    };
+    let config = snowgate_engine::EngineConfig {
+        batch_size: 5,
+        show_concurrency: 1,
+        ..engine_config()
+    };
+    let ctx = Ctx::start(url, config, |e| e.account().generate(&spec).unwrap()).await?;
+    ctx.engine
+        .set_webhook_settings(WebhookSettingsUpdate {
+            primary_url: Some(Some(WebhookUrl::parse("http://127.0.0.1:9/hooks")?)),
+            ..WebhookSettingsUpdate::default()
+        })
+        .await?;
+    ctx.emulator.faults().update(|f| f.latency_ms = 300)?;
+    let connection = ctx.connect("shutdown", json!({})).await?;
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let background = ctx
+        .engine
+        .spawn_background(ProcessRole::All, shutdown.clone());
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while crate::support::all_records(&ctx.store, connection, "Column")
+        .await?
+        .is_empty()
+    {
+        anyhow::ensure!(tokio::time::Instant::now() < deadline, "no batch was saved");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    shutdown.cancel();
+    background.join_all().await;
+    ctx.emulator.faults().set(Faults::default())?;
+
+    let sync = ctx
+        .store
+        .find_sync(connection, "columns", "base")
+        .await?
+        .unwrap();
+    let stopped = ctx.store.run(sync.last_run.unwrap()).await?.unwrap();
+    assert_eq!(
+        stopped.status,
+        RunStatus::Running,
+        "left open for its successor"
+    );
+    let written_before = crate::support::all_records(&ctx.store, connection, "Column").await?;
+    assert!(written_before.len() < 48, "stopped mid-way");
+
+    let resumed = ctx.run(connection, "columns").await?;
+    assert_eq!(resumed.status, RunStatus::Success, "{:?}", resumed.error);
+    assert_eq!(resumed.resumed_from, Some(stopped.id));
+    let counts = resumed.counts[&snowgate_store::ModelKey::new("Column", None)];
+    assert_eq!(
+        counts.added, 48,
+        "the run's counts cover the part before the shutdown"
+    );
+    let bodies: Vec<serde_json::Value> = ctx
+        .store
+        .list_deliveries(&DeliveryFilter {
+            limit: 100,
+            ..DeliveryFilter::default()
+        })
+        .await?
+        .iter()
+        .filter(|d| d.kind == "sync")
+        .map(|d| serde_json::from_slice(&d.body))
+        .collect::<Result<Vec<serde_json::Value>, _>>()?
+        .into_iter()
+        .filter(|body| body["syncName"] == "columns")
+        .collect();
+    assert_eq!(
+        bodies.len(),
+        1,
+        "one webhook for the logical run: {bodies:?}"
+    );
+    assert_eq!(bodies[0]["responseResults"]["added"], 48);
+    let operation = ctx
+        .store
+        .operation(stopped.operation.as_deref().unwrap())
+        .await?
+        .unwrap();
+    assert_eq!(operation.status, OperationStatus::Interrupted);
     Ok(())
 }

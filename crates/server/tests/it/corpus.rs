@@ -378,33 +378,34 @@ async fn hostile_requests_never_get_a_5xx(backend: Backend) -> anyhow::Result<()
         TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &[42; 32]));
     let handle = tokio::runtime::Handle::current();
     let outcome = tokio::task::block_in_place(|| {
-        runner.run(&hostile(routes()), |input| {
-            tried.fetch_add(1, Ordering::Relaxed);
-            let answer = handle.block_on(send_raw(&app, &input)).map_err(|error| {
-                TestCaseError::fail(format!("the server did not answer: {error}"))
-            })?;
-            if answer.status >= 500 || answer.status < 100 {
-                server_errors.fetch_add(1, Ordering::Relaxed);
-                return Err(TestCaseError::fail(format!(
-                    "{} {}",
-                    answer.status, answer.text
-                )));
-            }
-            if answer.status >= 400 && input.method != "HEAD" {
-                let code = answer
-                    .body
-                    .as_ref()
-                    .and_then(|body| body["error"]["code"].as_str());
-                prop_assert!(
-                    code.is_some(),
-                    "{} without the envelope: {}",
-                    answer.status,
-                    answer.text
-                );
-            }
-            Ok(())
-        })
-        .map_err(|error| error.to_string())
+        runner
+            .run(&hostile(routes()), |input| {
+                tried.fetch_add(1, Ordering::Relaxed);
+                let answer = handle.block_on(send_raw(&app, &input)).map_err(|error| {
+                    TestCaseError::fail(format!("the server did not answer: {error}"))
+                })?;
+                if answer.status >= 500 || answer.status < 100 {
+                    server_errors.fetch_add(1, Ordering::Relaxed);
+                    return Err(TestCaseError::fail(format!(
+                        "{} {}",
+                        answer.status, answer.text
+                    )));
+                }
+                if answer.status >= 400 && input.method != "HEAD" {
+                    let code = answer
+                        .body
+                        .as_ref()
+                        .and_then(|body| body["error"]["code"].as_str());
+                    prop_assert!(
+                        code.is_some(),
+                        "{} without the envelope: {}",
+                        answer.status,
+                        answer.text
+                    );
+                }
+                Ok(())
+            })
+            .map_err(|error| error.to_string())
     });
     println!(
         "corpus ({name}): {} inputs tried, {} 5xx seen",
