@@ -40,7 +40,7 @@ wait_for() { # file pattern
 "$bin" emulator --demo --listen "127.0.0.1:$(free_port)" --key-dir "$work/keys" --sync-wait 5 >"$work/emulator.out" 2>"$work/emulator.err" &
 pids+=($!)
 wait_for "$work/emulator.out" "Press Ctrl-C"
-emulator_url="$(sed -n 's/^Snowflake emulator listening on //p' "$work/emulator.out")"
+emulator_url="$(sed -n 's/^Snowflake emulator ready on //p' "$work/emulator.out")"
 account="$(sed -n 's/^account: \([^ ]*\).*/\1/p' "$work/emulator.out")"
 
 api_port="$(free_port)"

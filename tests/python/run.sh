@@ -44,7 +44,7 @@ emulator_pid=$!
 
 url=""
 for _ in $(seq 1 100); do
-  url="$(sed -n 's/^Snowflake emulator listening on //p' "$work/emulator.out")"
+  url="$(sed -n 's/^Snowflake emulator ready on //p' "$work/emulator.out")"
   [ -n "$url" ] && break
   if ! kill -0 "$emulator_pid" 2>/dev/null; then cat "$work/emulator.err" >&2; exit 1; fi
   sleep 0.1
