@@ -30,9 +30,11 @@ use anyhow::{Context as _, ensure};
 use axum::{Router, body::Bytes, extract::State, http::HeaderMap, routing::post};
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
-use snowgate_emulator::{Config, Emulator, GeneratedKey, account::GenerateSpec};
+use snowgate_emulator::{Emulator, GeneratedKey, account::GenerateSpec};
 use snowgate_store::{ModelKey, OperationFilter, OperationStatus, Store as _};
-use support::{Data, connection_pk, records, snowgate, succeed};
+use support::{
+    Data, add_connection, connection_pk, emulator_with_user, records, snowgate, succeed,
+};
 use tokio::time::{Instant, sleep};
 
 const USER: &str = "FAULTS";
@@ -129,17 +131,7 @@ struct Deployment {
 
 impl Deployment {
     async fn new(data: Data, spec: &GenerateSpec, engine_toml: &str) -> anyhow::Result<Self> {
-        let emulator = Emulator::start(Config {
-            sync_wait: Duration::from_secs(5),
-            ..Config::default()
-        })
-        .await?;
-        emulator.account().generate(spec)?;
-        let key = GeneratedKey::generate()?;
-        emulator.add_user(USER, &key.public_key_pem)?;
-        emulator.admin(&format!(
-            "GRANT ROLE ACCOUNTADMIN TO USER {USER}; ALTER USER {USER} SET DEFAULT_ROLE = ACCOUNTADMIN"
-        ))?;
+        let (emulator, key) = emulator_with_user(&data.dir, spec, USER).await?;
         let receiver = Receiver::start().await?;
         let listen = format!("127.0.0.1:{}", free_port()?);
         let api_key = uuid::Uuid::new_v4().to_string();
@@ -149,8 +141,6 @@ impl Deployment {
         )?;
         let logs = data.dir.join("logs");
         std::fs::create_dir_all(&logs)?;
-        let key_file = data.dir.join("rsa_key.p8");
-        std::fs::write(&key_file, &key.private_key_pem)?;
         Ok(Self {
             data,
             emulator,
@@ -165,29 +155,7 @@ impl Deployment {
 
     /// `snowgate connections add` for the emulator's user.
     fn add_connection(&self, id: &str) -> anyhow::Result<()> {
-        let key_file = self.data.dir.join("rsa_key.p8");
-        let out = succeed(
-            snowgate(
-                &self.data,
-                &[
-                    "connections",
-                    "add",
-                    "--account",
-                    &self.emulator.account_identifier(),
-                    "--user",
-                    USER,
-                    "--private-key",
-                    key_file.to_str().unwrap(),
-                    "--base-url",
-                    self.emulator.url(),
-                    "--id",
-                    id,
-                ],
-            )
-            .output()?,
-        );
-        ensure!(out.contains(&format!("Created connection {id}")), "{out}");
-        Ok(())
+        add_connection(&self.data, &self.emulator, USER, id)
     }
 
     /// Starts `snowgate serve` with `role`, its output appended to a log file.
@@ -362,27 +330,7 @@ async fn reference(deployment: &Deployment) -> anyhow::Result<BTreeMap<String, R
         dir.path().join("rsa_key.p8"),
     )?;
     std::fs::write(dir.path().join("snowgate.toml"), "")?;
-    let out = succeed(
-        snowgate(
-            &data,
-            &[
-                "connections",
-                "add",
-                "--account",
-                &deployment.emulator.account_identifier(),
-                "--user",
-                USER,
-                "--private-key",
-                dir.path().join("rsa_key.p8").to_str().unwrap(),
-                "--base-url",
-                deployment.emulator.url(),
-                "--id",
-                "reference",
-            ],
-        )
-        .output()?,
-    );
-    ensure!(out.contains("Created connection reference"), "{out}");
+    add_connection(&data, &deployment.emulator, USER, "reference")?;
     let mut all = BTreeMap::new();
     for (sync, model) in SYNCS {
         succeed(
@@ -646,20 +594,6 @@ async fn killed_again_and_again_on_sqlite() -> anyhow::Result<()> {
     );
     outcome?;
 
-    // A second `serve` on the same data directory is refused with a clear message.
-    let mut first = deployment.spawn("all", &listen)?;
-    deployment.wait_for_api().await?;
-    let other = format!("127.0.0.1:{}", free_port()?);
-    let second = snowgate(&deployment.data, &["serve", "--listen", &other]).output()?;
-    first.kill()?;
-    first.wait()?;
-    ensure!(!second.status.success(), "a second serve started");
-    let stderr = String::from_utf8_lossy(&second.stderr);
-    ensure!(
-        stderr.contains("data")
-            && stderr.contains(&deployment.data.dir.join("data").display().to_string()),
-        "the refusal names the data directory: {stderr}"
-    );
     deployment.emulator.shutdown().await;
     Ok(())
 }

@@ -10,9 +10,12 @@ mod support;
 use std::{process::Stdio, time::Duration};
 
 use serde_json::Value;
-use snowgate_emulator::{Config, Emulator, GeneratedKey, account::GenerateSpec};
+use snowgate_emulator::account::GenerateSpec;
 use snowgate_store::{ConnectionFilter, ModelKey, RecordQuery, Store};
-use support::{Data, PostgresSchema, connection_pk, records, snowgate, succeed};
+use support::{
+    Data, PostgresSchema, add_connection, connection_pk, emulator_with_user, records, snowgate,
+    succeed,
+};
 
 const USER: &str = "OPERATOR";
 
@@ -85,55 +88,26 @@ async fn on_postgres() -> anyhow::Result<()> {
 async fn a_killed_sync_run_resumes_to_the_records_of_an_uninterrupted_run(
     data: Data,
 ) -> anyhow::Result<()> {
-    let emulator = Emulator::start(Config {
-        sync_wait: Duration::from_secs(5),
-        ..Config::default()
-    })
+    let (emulator, _key) = emulator_with_user(
+        &data.dir,
+        &GenerateSpec {
+            databases: 2,
+            schemas: 20,
+            tables: 10,
+            columns: 6,
+            ..GenerateSpec::default()
+        },
+        USER,
+    )
     .await?;
-    emulator.account().generate(&GenerateSpec {
-        databases: 2,
-        schemas: 20,
-        tables: 10,
-        columns: 6,
-        ..GenerateSpec::default()
-    })?;
-    let key = GeneratedKey::generate()?;
-    emulator.add_user(USER, &key.public_key_pem)?;
-    emulator.admin(&format!(
-        "GRANT ROLE ACCOUNTADMIN TO USER {USER}; ALTER USER {USER} SET DEFAULT_ROLE = ACCOUNTADMIN"
-    ))?;
-    let key_file = data.dir.join("rsa_key.p8");
-    std::fs::write(&key_file, &key.private_key_pem)?;
     // Short leases so that the resumed run takes over quickly; one statement at a time and
     // small batches so that the run has many checkpoints to be killed between.
     std::fs::write(
         data.dir.join("snowgate.toml"),
         "[engine]\nlease_secs = 3\nshow_concurrency = 1\nbatch_size = 100\n",
     )?;
-    let account = emulator.account_identifier();
-    let key_path = key_file.to_str().unwrap();
     for id in ["killed", "reference"] {
-        let out = succeed(
-            snowgate(
-                &data,
-                &[
-                    "connections",
-                    "add",
-                    "--account",
-                    &account,
-                    "--user",
-                    USER,
-                    "--private-key",
-                    key_path,
-                    "--base-url",
-                    emulator.url(),
-                    "--id",
-                    id,
-                ],
-            )
-            .output()?,
-        );
-        assert!(out.contains(&format!("Created connection {id}")), "{out}");
+        add_connection(&data, &emulator, USER, id)?;
     }
     let listed = succeed(snowgate(&data, &["connections", "list"]).output()?);
     assert!(

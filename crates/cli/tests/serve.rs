@@ -2,35 +2,25 @@
 //! message naming the directory, and a `serve` restarted after `kill -9` takes its predecessor's
 //! jobs back at once instead of waiting for their leases to run out.
 
+#[expect(dead_code, reason = "this suite needs only part of the shared support")]
+mod support;
+
 use std::{
     io::{BufRead, BufReader},
     path::{Path, PathBuf},
-    process::{Child, Command, Stdio},
+    process::{Child, Stdio},
     time::{Duration, Instant},
 };
 
-use snowgate_emulator::{Config, Emulator, GeneratedKey, account::GenerateSpec};
+use snowgate_emulator::account::GenerateSpec;
 use snowgate_store::{ConnectionFilter, Run, Store, StoreConfig};
+use support::{Data, add_connection, emulator_with_user, snowgate};
 
 const USER: &str = "SERVED";
 
-fn snowgate(dir: &Path, args: &[&str]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_snowgate"));
-    command
-        .args(args)
-        .arg("--data-dir")
-        .arg(dir.join("data"))
-        .arg("--config")
-        .arg(dir.join("snowgate.toml"))
-        .env("RUST_LOG", "warn")
-        .env_remove("SNOWGATE_DATABASE_URL")
-        .env_remove("SNOWGATE_ENCRYPTION_KEY");
-    command
-}
-
 /// Starts `serve` on a free port and waits until it listens.
 fn serve(dir: &Path) -> anyhow::Result<Child> {
-    let mut child = snowgate(dir, &["serve", "--listen", "127.0.0.1:0"])
+    let mut child = snowgate(&Data::sqlite(dir), &["serve", "--listen", "127.0.0.1:0"])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()?;
@@ -55,7 +45,11 @@ fn a_second_serve_on_the_same_data_directory_is_refused() -> anyhow::Result<()> 
     let dir = tempfile::tempdir()?;
     std::fs::write(dir.path().join("snowgate.toml"), "")?;
     let mut first = serve(dir.path())?;
-    let second = snowgate(dir.path(), &["serve", "--listen", "127.0.0.1:0"]).output()?;
+    let second = snowgate(
+        &Data::sqlite(dir.path()),
+        &["serve", "--listen", "127.0.0.1:0"],
+    )
+    .output()?;
     first.kill()?;
     first.wait()?;
     assert!(!second.status.success(), "refused");
@@ -93,49 +87,24 @@ async fn columns_runs(data_dir: PathBuf) -> anyhow::Result<Vec<Run>> {
 async fn a_serve_restarted_after_kill_9_resumes_its_sync_at_once() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let data_dir = dir.path().join("data");
-    let emulator = Emulator::start(Config {
-        sync_wait: Duration::from_secs(5),
-        ..Config::default()
-    })
+    let (emulator, _key) = emulator_with_user(
+        dir.path(),
+        &GenerateSpec {
+            databases: 2,
+            schemas: 20,
+            tables: 10,
+            columns: 6,
+            ..GenerateSpec::default()
+        },
+        USER,
+    )
     .await?;
-    emulator.account().generate(&GenerateSpec {
-        databases: 2,
-        schemas: 20,
-        tables: 10,
-        columns: 6,
-        ..GenerateSpec::default()
-    })?;
-    let key = GeneratedKey::generate()?;
-    emulator.add_user(USER, &key.public_key_pem)?;
-    emulator.admin(&format!(
-        "GRANT ROLE ACCOUNTADMIN TO USER {USER}; ALTER USER {USER} SET DEFAULT_ROLE = ACCOUNTADMIN"
-    ))?;
-    let key_file = dir.path().join("rsa_key.p8");
-    std::fs::write(&key_file, &key.private_key_pem)?;
     // A lease much longer than the resumption this test allows for.
     std::fs::write(
         dir.path().join("snowgate.toml"),
         "[engine]\nlease_secs = 60\nshow_concurrency = 1\nbatch_size = 100\n",
     )?;
-    let added = snowgate(
-        dir.path(),
-        &[
-            "connections",
-            "add",
-            "--account",
-            &emulator.account_identifier(),
-            "--user",
-            USER,
-            "--private-key",
-            key_file.to_str().unwrap(),
-            "--base-url",
-            emulator.url(),
-            "--id",
-            "served",
-        ],
-    )
-    .output()?;
-    assert!(added.status.success(), "{added:?}");
+    add_connection(&Data::sqlite(dir.path()), &emulator, USER, "served")?;
 
     emulator.faults().update(|faults| faults.latency_ms = 40)?;
     let mut first = serve(dir.path())?;

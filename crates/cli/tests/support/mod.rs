@@ -1,10 +1,11 @@
 //! What the CLI suites share: a data directory (SQLite, or a PostgreSQL schema of its own), the
 //! `snowgate` binary run against it, and the live records of a connection read from the store.
 
-use std::{collections::BTreeMap, path::Path, process::Command, process::Output};
+use std::{collections::BTreeMap, path::Path, process::Command, process::Output, time::Duration};
 
 use secrecy::ExposeSecret;
 use serde_json::Value;
+use snowgate_emulator::{Config, Emulator, GeneratedKey, account::GenerateSpec};
 use snowgate_store::{
     ConnectionFilter, MasterKey, ModelKey, RecordQuery, Store, StoreConfig, testing::TestSchema,
 };
@@ -152,4 +153,59 @@ pub async fn connection_pk(
         .first()
         .with_context(|| format!("no connection {connection}"))?
         .id)
+}
+
+/// An emulator with a generated account and the ACCOUNTADMIN user `user`, whose private key is
+/// written to `<dir>/rsa_key.p8`.
+pub async fn emulator_with_user(
+    dir: &Path,
+    spec: &GenerateSpec,
+    user: &str,
+) -> anyhow::Result<(Emulator, GeneratedKey)> {
+    let emulator = Emulator::start(Config {
+        sync_wait: Duration::from_secs(5),
+        ..Config::default()
+    })
+    .await?;
+    emulator.account().generate(spec)?;
+    let key = GeneratedKey::generate()?;
+    emulator.add_user(user, &key.public_key_pem)?;
+    emulator.admin(&format!(
+        "GRANT ROLE ACCOUNTADMIN TO USER {user}; ALTER USER {user} SET DEFAULT_ROLE = ACCOUNTADMIN"
+    ))?;
+    std::fs::write(dir.join("rsa_key.p8"), &key.private_key_pem)?;
+    Ok((emulator, key))
+}
+
+/// `snowgate connections add` of `user` on `emulator` as connection `id`, with the key at
+/// `<data dir>/rsa_key.p8`.
+pub fn add_connection(
+    data: &Data,
+    emulator: &Emulator,
+    user: &str,
+    id: &str,
+) -> anyhow::Result<()> {
+    let key_file = data.dir.join("rsa_key.p8");
+    let out = succeed(
+        snowgate(
+            data,
+            &[
+                "connections",
+                "add",
+                "--account",
+                &emulator.account_identifier(),
+                "--user",
+                user,
+                "--private-key",
+                key_file.to_str().expect("a UTF-8 temporary path"),
+                "--base-url",
+                emulator.url(),
+                "--id",
+                id,
+            ],
+        )
+        .output()?,
+    );
+    anyhow::ensure!(out.contains(&format!("Created connection {id}")), "{out}");
+    Ok(())
 }
