@@ -64,10 +64,12 @@ impl Statement {
         }
     }
 
-    /// Moves a running statement to `state`; false when it had already finished.
-    fn finish(&self, state: State) -> bool {
+    /// Moves a running statement to `state`, handing it to `record` before any waiter wakes (so
+    /// whoever sees the end also sees it recorded); false when it had already finished.
+    fn finish(&self, state: State, record: impl FnOnce(&State)) -> bool {
         self.state.send_if_modified(|current| {
             if current.is_running() {
+                record(&state);
                 *current = state;
                 true
             } else {
@@ -77,15 +79,15 @@ impl Statement {
     }
 
     /// Cancels a running statement (its worker stops at the next check of the flag).
-    pub fn cancel(&self) {
-        if self.finish(State::Failed(SqlError::cancelled())) {
+    pub fn cancel(&self, record: impl FnOnce(&State)) {
+        if self.finish(State::Failed(SqlError::cancelled()), record) {
             self.cancel.cancel();
         }
     }
 
     /// Stops a running statement that reached its timeout.
-    pub fn time_out(&self, seconds: u64) {
-        if self.finish(State::TimedOut(seconds)) {
+    pub fn time_out(&self, seconds: u64, record: impl FnOnce(&State)) {
+        if self.finish(State::TimedOut(seconds), record) {
             self.cancel.cancel();
         }
     }
@@ -166,12 +168,12 @@ impl Statements {
 
     /// Records how a statement ended (unless a cancel or timeout got there first) and starts
     /// its time to live; then enforces the memory budget.
-    pub fn finish(&self, statement: &Statement, state: State) {
+    pub fn finish(&self, statement: &Statement, state: State, record: impl FnOnce(&State)) {
         let bytes = match &state {
             State::Succeeded(result) => result.size(),
             _ => 0,
         };
-        statement.finish(state);
+        statement.finish(state, record);
         let mut inner = self.lock();
         let Some(entry) = inner.by_handle.get_mut(&statement.handle) else {
             return;
@@ -284,11 +286,11 @@ mod tests {
         let first = store.start("A", Some("r1"));
         let second = store.start("A", None);
         let running = store.start("A", None);
-        store.finish(&first, result_of(1000));
-        store.finish(&second, result_of(1000));
+        store.finish(&first, result_of(1000), |_| {});
+        store.finish(&second, result_of(1000), |_| {});
         assert!(store.get(&first.handle, "A").is_some());
         let third = store.start("A", None);
-        store.finish(&third, result_of(1000));
+        store.finish(&third, result_of(1000), |_| {});
         assert!(store.get(&first.handle, "A").is_none(), "oldest evicted");
         assert!(store.by_request("A", "r1").is_none());
         assert!(store.get(&second.handle, "A").is_some());
@@ -304,9 +306,13 @@ mod tests {
     fn finished_statements_expire_and_cancel_wins_over_a_late_result() {
         let store = Statements::new(Duration::from_millis(0), 1 << 20);
         let statement = store.start("A", None);
-        statement.cancel();
+        let mut recorded = Vec::new();
+        statement.cancel(|state| recorded.push(state.clone()));
         assert!(statement.cancel.is_cancelled());
-        store.finish(&statement, result_of(10));
+        store.finish(&statement, result_of(10), |state| {
+            recorded.push(state.clone())
+        });
+        assert_eq!(recorded.len(), 1, "only the end that won is recorded");
         assert!(matches!(statement.state(), State::Failed(e) if e.code == "000604"));
         store.sweep();
         assert!(store.get(&statement.handle, "A").is_none());

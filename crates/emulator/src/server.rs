@@ -322,10 +322,11 @@ async fn submit(
     let plan = match plan(text, count, &request.bindings) {
         Ok(plan) => plan,
         Err(error) => {
-            state
-                .statements
-                .finish(&statement, Progress::Failed(error.clone()));
-            record_end(&state.account, &statement);
+            state.statements.finish(
+                &statement,
+                Progress::Failed(error.clone()),
+                record_end(&state.account, &statement.handle),
+            );
             return sql_error(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 &error,
@@ -337,13 +338,14 @@ async fn submit(
 
     if let Some(seconds) = request.timeout_seconds() {
         let statement = Arc::clone(&statement);
+        let account = Arc::clone(&state.account);
         tokio::spawn(async move {
             if statement
                 .wait(Duration::from_secs(seconds))
                 .await
                 .is_running()
             {
-                statement.time_out(seconds);
+                statement.time_out(seconds, record_end(&account, &statement.handle));
             }
         });
     }
@@ -429,8 +431,11 @@ impl Worker {
             Plan::Single(sql) => self.execute(&mut session, &sql, bindings),
             Plan::Multi(statements) => self.execute_all(&mut session, &statements),
         };
-        self.statements.finish(&self.statement, progress);
-        record_end(&self.account, &self.statement);
+        self.statements.finish(
+            &self.statement,
+            progress,
+            record_end(&self.account, &self.statement.handle),
+        );
     }
 
     fn execute(&self, session: &mut Session, sql: &str, bindings: &Bindings) -> Progress {
@@ -466,8 +471,8 @@ impl Worker {
                 Progress::Failed(error) => Some(error.clone()),
                 _ => None,
             };
-            self.statements.finish(&child, progress);
-            record_end(&self.account, &child);
+            self.statements
+                .finish(&child, progress, record_end(&self.account, &child.handle));
             if let Some(error) = failure {
                 let excerpt: String = sql.chars().take(50).collect();
                 return Progress::Failed(SqlError::new(
@@ -491,19 +496,22 @@ impl Worker {
     }
 }
 
-/// Writes how `statement` ended into the query history (a cancel or timeout that won counts).
-fn record_end(account: &Account, statement: &Statement) {
-    let history = account.history();
-    match statement.state() {
-        Progress::Running => {}
-        Progress::Succeeded(result) => {
-            let rows = result.stats.as_ref().map_or(result.num_rows, |stats| {
-                stats.num_rows_inserted + stats.num_rows_updated + stats.num_rows_deleted
-            });
-            history.finish(&statement.handle, Ok(rows));
+/// Writes how the statement `handle` ended into the query history: called by whichever of the
+/// worker, a cancel or the timeout ends it, before anyone waiting on it wakes.
+fn record_end<'a>(account: &'a Account, handle: &'a str) -> impl FnOnce(&Progress) + 'a {
+    move |end| {
+        let history = account.history();
+        match end {
+            Progress::Running => {}
+            Progress::Succeeded(result) => {
+                let rows = result.stats.as_ref().map_or(result.num_rows, |stats| {
+                    stats.num_rows_inserted + stats.num_rows_updated + stats.num_rows_deleted
+                });
+                history.finish(handle, Ok(rows));
+            }
+            Progress::Failed(error) => history.finish(handle, Err(error)),
+            Progress::TimedOut(seconds) => history.finish(handle, Err(&timed_out(*seconds))),
         }
-        Progress::Failed(error) => history.finish(&statement.handle, Err(&error)),
-        Progress::TimedOut(seconds) => history.finish(&statement.handle, Err(&timed_out(seconds))),
     }
 }
 
@@ -570,7 +578,7 @@ async fn cancel(
     let Some(statement) = state.statements.get(&handle, &user.name) else {
         return not_found(StatusCode::UNPROCESSABLE_ENTITY, &handle);
     };
-    statement.cancel();
+    statement.cancel(record_end(&state.account, &statement.handle));
     json_response(
         StatusCode::OK,
         json!({
