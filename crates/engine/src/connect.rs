@@ -11,7 +11,7 @@
 //! emulator), else `https://<connection_config.subdomain>.snowflakecomputing.com` (Nango's
 //! template), else the account identifier's own host.
 
-use std::sync::Arc;
+use std::{collections::BTreeMap, sync::Arc};
 
 use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::{DateTime, Utc};
@@ -23,10 +23,11 @@ use url::Url;
 use uuid::Uuid;
 
 use crate::{
-    engine::{BASE_VARIANT, CreateConnection, CreatedConnection, Engine},
     error::{ConnectError, EngineError},
-    notify, runner,
-    webhooks::AuthOperation,
+    notify,
+    runtime::Runtime,
+    sync_control::{self, BASE_VARIANT},
+    webhooks::{AuthOperation, WebhookUrl},
 };
 
 /// The provider of Snowgate's integrations.
@@ -38,6 +39,43 @@ const ACCOUNT: &str = "accountIdentifier";
 const USER: &str = "userName";
 const KEY: &str = "privateKey";
 const PASSPHRASE: &str = "privateKeyPassphrase";
+
+/// A request to create (or overwrite) a key-pair connection.
+#[derive(Debug, Clone)]
+pub struct CreateConnection {
+    /// The integration (provider config key); it must exist.
+    pub integration: String,
+    /// The connection id; `None` generates a UUID.
+    pub connection_id: Option<String>,
+    /// Non-secret configuration: `subdomain` (Nango's host part, `<subdomain>.snowflakecomputing.com`)
+    /// and `base_url` (Snowgate's override of the whole base URL, e.g. a PrivateLink host or the
+    /// emulator).
+    pub connection_config: Value,
+    /// The credentials as posted: `accountIdentifier`, `userName`, `privateKey` (PKCS#8 plain or
+    /// encrypted, or PKCS#1, with literal `\n` accepted), `privateKeyPassphrase` for encrypted keys.
+    /// Other keys are kept, as Nango spreads the whole body in.
+    pub credentials: SecretJson,
+    /// Tags.
+    pub tags: BTreeMap<String, String>,
+    /// The end user profile of a connect session.
+    pub end_user: Option<Value>,
+    /// Replaces the environment's webhook URLs for this connection.
+    pub webhook_url_override: Option<WebhookUrl>,
+    /// Metadata of a new connection (`None`: `{}`); an existing connection keeps its metadata.
+    pub metadata: Option<Value>,
+    /// A reconnect: the connection must exist, and keeps its id.
+    pub reconnect: bool,
+}
+
+/// A created or overwritten connection.
+#[derive(Debug, Clone)]
+pub struct CreatedConnection {
+    /// The connection as stored.
+    pub connection: Connection,
+    /// `true` if it is new (auth webhook `creation`), `false` if it was overwritten (`override`).
+    pub created: bool,
+}
+
 const TOKEN: &str = "token";
 const EXPIRES_AT: &str = "expires_at";
 
@@ -124,8 +162,8 @@ pub(crate) fn base_url(config: &Value, account: &AccountIdentifier) -> Result<Ur
     Ok(account.base_url())
 }
 
-fn client(
-    engine: &Engine,
+fn build_client(
+    rt: &Runtime,
     account: AccountIdentifier,
     user: &str,
     key: Arc<PrivateKey>,
@@ -134,16 +172,16 @@ fn client(
     Client::new(
         ClientConfig::new(account, user, key)
             .base_url(base_url)
-            .http_client(engine.inner().http.clone()),
+            .http_client(rt.http().clone()),
     )
 }
 
 /// A new Snowflake client for a stored connection (its own request counter).
 pub(crate) async fn client_for(
-    engine: &Engine,
+    rt: &Runtime,
     connection: &Connection,
 ) -> Result<Client, EngineError> {
-    let secret = engine
+    let secret = rt
         .store()
         .credentials(connection.id)
         .await?
@@ -158,13 +196,31 @@ pub(crate) async fn client_for(
             reason: error.to_string(),
         }
     })?;
-    Ok(client(
-        engine,
+    Ok(build_client(
+        rt,
         credentials.account,
         &credentials.user,
         credentials.key,
         url,
     )?)
+}
+
+/// The connection's Snowflake client, cached and rebuilt when the connection changes (the
+/// proxy, actions and credential checks share it; a sync run builds its own, to count its calls).
+pub(crate) async fn client(rt: &Runtime, pk: ConnectionPk) -> Result<Client, EngineError> {
+    let stored = rt
+        .store()
+        .connection_by_pk(pk)
+        .await?
+        .ok_or(EngineError::UnknownConnection(pk))?;
+    if let Some((updated_at, client)) = rt.clients().get(&pk)
+        && *updated_at == stored.updated_at
+    {
+        return Ok(client.clone());
+    }
+    let client = client_for(rt, &stored).await?;
+    rt.clients().insert(pk, (stored.updated_at, client.clone()));
+    Ok(client)
 }
 
 /// `exp` of a JWT, read from its payload (no verification: we signed it).
@@ -187,12 +243,12 @@ fn text_field<'a>(
         .ok_or(ConnectError::MissingCredential { field, hint })
 }
 
-/// Creates or overwrites a connection (see [`Engine::create_jwt_connection`]).
+/// Creates or overwrites a connection (the facade's `create_jwt_connection`).
 pub(crate) async fn create(
-    engine: &Engine,
+    rt: &Runtime,
     request: CreateConnection,
 ) -> Result<CreatedConnection, ConnectError> {
-    let store = engine.store();
+    let store = rt.store();
     if store.integration(&request.integration).await?.is_none() {
         return Err(ConnectError::UnknownIntegration(request.integration));
     }
@@ -241,7 +297,7 @@ pub(crate) async fn create(
     let url = base_url(&config, &account)?;
     let key = Arc::new(key);
     let client =
-        client(engine, account, &user, key.clone(), url).map_err(ConnectError::CheckFailed)?;
+        build_client(rt, account, &user, key.clone(), url).map_err(ConnectError::CheckFailed)?;
     client
         .check_credentials()
         .await
@@ -281,16 +337,17 @@ pub(crate) async fn create(
         })
         .await?;
     store.mark_fetched(connection.id, Utc::now()).await?;
-    for definition in engine.configured_syncs() {
-        runner::ensure_sync(engine, connection.id, definition, BASE_VARIANT).await?;
+    for definition in rt.configured_syncs() {
+        sync_control::ensure_sync(rt, connection.id, definition, BASE_VARIANT).await?;
     }
     let operation = if created {
         AuthOperation::Creation
     } else {
         AuthOperation::Override
     };
-    let webhooks = notify::auth(engine, &connection, operation, None).await?;
+    let webhooks = notify::auth(rt, &connection, operation, None).await?;
     store.enqueue_deliveries(&webhooks).await?;
+    rt.clients().remove(&connection.id);
     tracing::info!(connection.id = %connection.connection_id, integration = %connection.integration_key, ?operation, "connection saved");
     Ok(CreatedConnection {
         connection,
@@ -299,29 +356,31 @@ pub(crate) async fn create(
 }
 
 /// Deletes a connection and enqueues its `deletion` webhook (when enabled).
-pub(crate) async fn delete(engine: &Engine, pk: ConnectionPk) -> Result<bool, EngineError> {
-    let store = engine.store();
+pub(crate) async fn delete(rt: &Runtime, pk: ConnectionPk) -> Result<bool, EngineError> {
+    let store = rt.store();
     let Some(connection) = store.connection_by_pk(pk).await? else {
         return Ok(false);
     };
-    let webhooks = notify::auth(engine, &connection, AuthOperation::Deletion, None).await?;
-    Ok(store
+    let webhooks = notify::auth(rt, &connection, AuthOperation::Deletion, None).await?;
+    let deleted = store
         .delete_connection(
             &connection.integration_key,
             &connection.connection_id,
             &webhooks,
         )
-        .await?)
+        .await?;
+    rt.clients().remove(&pk);
+    Ok(deleted)
 }
 
 /// Re-signs the stored JWT when it expires within [`REFRESH_MARGIN`] (or when forced) and returns
 /// the credentials.
 pub(crate) async fn refresh_token(
-    engine: &Engine,
+    rt: &Runtime,
     pk: ConnectionPk,
     force: bool,
 ) -> Result<SecretJson, EngineError> {
-    let store = engine.store();
+    let store = rt.store();
     let secret = store
         .credentials(pk)
         .await?
@@ -336,7 +395,7 @@ pub(crate) async fn refresh_token(
     let now = Utc::now();
     let fresh = stored_expiry.is_some_and(|expiry| expiry - now > REFRESH_MARGIN);
     if force || !fresh {
-        let client = engine.snowflake_client(pk).await?;
+        let client = client(rt, pk).await?;
         let mut token = client.bearer_token()?;
         if force || expiry(&token).is_none_or(|expiry| expiry - now <= REFRESH_MARGIN) {
             token = client.tokens().renew()?;

@@ -11,7 +11,7 @@
 //! after which the delivery is dead (and can be redelivered through the API).
 
 use std::{
-    sync::OnceLock,
+    sync::{Arc, OnceLock},
     time::{Duration, Instant},
 };
 
@@ -24,8 +24,9 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::{
-    engine::Engine,
     error::EngineError,
+    runtime::Runtime,
+    webhook_settings,
     webhooks::{HMAC_HEADER, LEGACY_SIGNATURE_HEADER, SigningKey},
 };
 
@@ -38,10 +39,10 @@ const MAX_REDIRECTS: usize = 5;
 /// The client webhooks are sent with: one that follows no redirect (a receiver's 3xx is a failed
 /// attempt), or, with `follow_redirects`, one that follows at most
 /// [`MAX_REDIRECTS`], each to the same scheme or from `http` to `https`.
-fn client(engine: &Engine) -> reqwest::Client {
+fn client(rt: &Runtime) -> reqwest::Client {
     static FOLLOWING: OnceLock<reqwest::Client> = OnceLock::new();
     static NOT_FOLLOWING: OnceLock<reqwest::Client> = OnceLock::new();
-    let policy = match engine.config().webhooks.follow_redirects {
+    let policy = match rt.config().webhooks.follow_redirects {
         false => {
             return NOT_FOLLOWING
                 .get_or_init(|| build(reqwest::redirect::Policy::none()))
@@ -73,12 +74,12 @@ fn build(policy: reqwest::redirect::Policy) -> reqwest::Client {
 }
 
 /// Starts the dispatcher loop.
-pub(crate) fn spawn(engine: &Engine, shutdown: &CancellationToken, tasks: &mut JoinSet<()>) {
-    let engine = engine.clone();
+pub(crate) fn spawn(rt: &Arc<Runtime>, shutdown: &CancellationToken, tasks: &mut JoinSet<()>) {
+    let rt = Arc::clone(rt);
     let shutdown = shutdown.clone();
     tasks.spawn(async move {
         loop {
-            let delivered = match round(&engine).await {
+            let delivered = match round(&rt).await {
                 Ok(count) => count,
                 Err(error) => {
                     tracing::warn!(%error, "webhook dispatch round failed; retrying");
@@ -90,31 +91,36 @@ pub(crate) fn spawn(engine: &Engine, shutdown: &CancellationToken, tasks: &mut J
             }
             tokio::select! {
                 () = shutdown.cancelled() => break,
-                () = tokio::time::sleep(engine.config().poll_interval()) => {}
+                () = tokio::time::sleep(rt.config().poll_interval()) => {}
             }
         }
     });
 }
 
 /// Claims and attempts the due deliveries; returns how many were attempted.
-pub(crate) async fn round(engine: &Engine) -> Result<usize, EngineError> {
-    let config = &engine.config().webhooks;
+pub(crate) async fn round(rt: &Runtime) -> Result<usize, EngineError> {
+    let config = &rt.config().webhooks;
     let timeout = Duration::from_secs(config.timeout_secs);
     let now = Utc::now();
     // The lease outlives an attempt, so no other dispatcher takes a delivery in flight.
     let lease =
         chrono::Duration::from_std(timeout * 2 + Duration::from_secs(10)).unwrap_or_default();
-    let claims = engine
+    let claims = rt
         .store()
         .claim_deliveries(config.concurrency as u32, now + lease, now)
         .await?;
     if claims.is_empty() {
         return Ok(0);
     }
-    let key = SigningKey::new(engine.signing_key().await?.expose_secret().as_bytes());
+    let key = SigningKey::new(
+        webhook_settings::signing_key(rt)
+            .await?
+            .expose_secret()
+            .as_bytes(),
+    );
     let count = claims.len();
     stream::iter(claims)
-        .map(|claim| attempt(engine, &key, claim, timeout))
+        .map(|claim| attempt(rt, &key, claim, timeout))
         .buffer_unordered(config.concurrency)
         .for_each(|outcome| async move {
             if let Err(error) = outcome {
@@ -127,7 +133,7 @@ pub(crate) async fn round(engine: &Engine) -> Result<usize, EngineError> {
 
 /// One attempt of one delivery, recorded with what happens next.
 async fn attempt(
-    engine: &Engine,
+    rt: &Runtime,
     key: &SigningKey,
     claim: DeliveryLease,
     timeout: Duration,
@@ -135,7 +141,7 @@ async fn attempt(
     let delivery = &claim.delivery;
     let signatures = key.sign(&delivery.body);
     let started = Instant::now();
-    let response = client(engine)
+    let response = client(rt)
         .post(&delivery.url)
         .timeout(timeout)
         .header(CONTENT_TYPE, "application/json")
@@ -175,7 +181,7 @@ async fn attempt(
         let next = u32::try_from(delivery.attempts)
             .unwrap_or(u32::MAX)
             .saturating_add(2);
-        match engine
+        match rt
             .config()
             .webhooks
             .schedule()
@@ -199,8 +205,7 @@ async fn attempt(
         }
         _ => {}
     }
-    engine
-        .store()
+    rt.store()
         .record_attempt(
             &claim,
             &AttemptResult {

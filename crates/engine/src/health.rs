@@ -9,6 +9,8 @@
 //! failure changes nothing: it says nothing about the key. Connections are checked when they were
 //! not used or checked for `health_check_max_age_secs`, a hundred per round.
 
+use std::sync::Arc;
+
 use chrono::Utc;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -18,24 +20,36 @@ use snowgate_store::{
     OperationStatus, Store,
 };
 
-use crate::{
-    engine::{CredentialCheck, Engine},
-    error::EngineError,
-    notify,
-    webhooks::AuthOperation,
-};
+use crate::{connect, error::EngineError, notify, runtime::Runtime, webhooks::AuthOperation};
+
+/// The outcome of a credential check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CredentialCheck {
+    /// Snowflake accepted the key.
+    Valid,
+    /// Snowflake refused the key; the connection has an `auth` error.
+    Rejected {
+        /// Why (Snowflake's answer with the likely cause).
+        reason: String,
+    },
+    /// Snowflake could not be reached or failed; nothing was changed.
+    Unreachable {
+        /// Why.
+        reason: String,
+    },
+}
 
 /// Connections checked per round at most.
 const ROUND: u32 = 100;
 
 /// Starts the periodic checker.
-pub(crate) fn spawn(engine: &Engine, shutdown: &CancellationToken, tasks: &mut JoinSet<()>) {
-    let engine = engine.clone();
+pub(crate) fn spawn(rt: &Arc<Runtime>, shutdown: &CancellationToken, tasks: &mut JoinSet<()>) {
+    let rt = Arc::clone(rt);
     let shutdown = shutdown.clone();
     tasks.spawn(async move {
-        let period = std::time::Duration::from_secs(engine.config().health_check_interval_secs);
+        let period = std::time::Duration::from_secs(rt.config().health_check_interval_secs);
         loop {
-            if let Err(error) = round(&engine).await {
+            if let Err(error) = round(&rt).await {
                 tracing::warn!(%error, "credential health round failed");
             }
             tokio::select! {
@@ -47,14 +61,14 @@ pub(crate) fn spawn(engine: &Engine, shutdown: &CancellationToken, tasks: &mut J
 }
 
 /// Checks the connections not used or checked recently; returns how many were checked.
-pub(crate) async fn round(engine: &Engine) -> Result<usize, EngineError> {
-    let max_age = chrono::Duration::seconds(engine.config().health_check_max_age_secs as i64);
-    let stale = engine
+pub(crate) async fn round(rt: &Runtime) -> Result<usize, EngineError> {
+    let max_age = chrono::Duration::seconds(rt.config().health_check_max_age_secs as i64);
+    let stale = rt
         .store()
         .stale_connections(Utc::now() - max_age, ROUND)
         .await?;
     for connection in &stale {
-        match check(engine, *connection).await {
+        match check(rt, *connection).await {
             Ok(CredentialCheck::Rejected { .. }) => {
                 tracing::warn!(connection = %connection, "a connection's key was refused by Snowflake");
             }
@@ -67,20 +81,17 @@ pub(crate) async fn round(engine: &Engine) -> Result<usize, EngineError> {
     Ok(stale.len())
 }
 
-/// Checks one connection (see [`Engine::check_credentials`]).
-pub(crate) async fn check(
-    engine: &Engine,
-    pk: ConnectionPk,
-) -> Result<CredentialCheck, EngineError> {
-    let store = engine.store();
+/// Checks one connection's key now (the facade's `check_credentials`).
+pub(crate) async fn check(rt: &Runtime, pk: ConnectionPk) -> Result<CredentialCheck, EngineError> {
+    let store = rt.store();
     let connection = store
         .connection_by_pk(pk)
         .await?
         .ok_or(EngineError::UnknownConnection(pk))?;
-    let client = match engine.snowflake_client(pk).await {
+    let client = match connect::client(rt, pk).await {
         Ok(client) => client,
         Err(EngineError::Credentials { reason, .. }) => {
-            record_rejection(engine, &connection, &reason).await?;
+            record_rejection(rt, &connection, &reason).await?;
             return Ok(CredentialCheck::Rejected { reason });
         }
         Err(error) => return Err(error),
@@ -88,13 +99,13 @@ pub(crate) async fn check(
     match client.check_credentials().await {
         Ok(_) => {
             store.mark_fetched(pk, Utc::now()).await?;
-            record_success(engine, &connection).await?;
+            record_success(rt, &connection).await?;
             Ok(CredentialCheck::Valid)
         }
         Err(error) if error.as_auth().is_some() => {
             let reason = error.to_string();
             store.mark_fetched(pk, Utc::now()).await?;
-            record_rejection(engine, &connection, &reason).await?;
+            record_rejection(rt, &connection, &reason).await?;
             Ok(CredentialCheck::Rejected { reason })
         }
         Err(error) => Ok(CredentialCheck::Unreachable {
@@ -108,7 +119,7 @@ pub(crate) async fn check(
 /// webhook with the clearing, so only the first of concurrent successes sends it. Costs nothing
 /// when the connection (as loaded by the caller) had no auth error.
 pub(crate) async fn record_success(
-    engine: &Engine,
+    rt: &Runtime,
     connection: &Connection,
 ) -> Result<(), EngineError> {
     if !connection
@@ -118,8 +129,8 @@ pub(crate) async fn record_success(
     {
         return Ok(());
     }
-    let webhooks = notify::auth(engine, connection, AuthOperation::Refresh, None).await?;
-    let cleared = engine
+    let webhooks = notify::auth(rt, connection, AuthOperation::Refresh, None).await?;
+    let cleared = rt
         .store()
         .clear_connection_error(connection.id, ConnectionErrorKind::Auth, None, &webhooks)
         .await?;
@@ -132,11 +143,11 @@ pub(crate) async fn record_success(
 /// Records that Snowflake refused a connection's key: an operation with the reason, the `auth`
 /// error, and the `refresh` failure webhook when the connection had no auth error yet.
 pub(crate) async fn record_rejection(
-    engine: &Engine,
+    rt: &Runtime,
     connection: &Connection,
     reason: &str,
 ) -> Result<(), EngineError> {
-    let store = engine.store();
+    let store = rt.store();
     let current = store
         .connection_by_pk(connection.id)
         .await?
@@ -173,13 +184,22 @@ pub(crate) async fn record_rejection(
         .await?;
     if !already_failing {
         let webhooks = notify::auth(
-            engine,
+            rt,
             &current,
             AuthOperation::Refresh,
             Some(("invalid_credentials", reason)),
         )
         .await?;
         store.enqueue_deliveries(&webhooks).await?;
+    }
+    Ok(())
+}
+
+/// Records that Snowflake just accepted the connection's key (an authenticated answer to an
+/// action or a proxied request): see [`record_success`].
+pub(crate) async fn note_authenticated(rt: &Runtime, pk: ConnectionPk) -> Result<(), EngineError> {
+    if let Some(stored) = rt.store().connection_by_pk(pk).await? {
+        record_success(rt, &stored).await?;
     }
     Ok(())
 }

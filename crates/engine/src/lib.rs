@@ -42,13 +42,24 @@
 //! The rule for callers: **writes go through the engine, reads may be direct.** The API and the
 //! CLI may read the store ([`Engine::store`]) to list and show things, but every change goes
 //! through an [`Engine`] method, so that a rule about a write (an event it raises, a webhook, a
-//! check) has one place to live even when today it is a single store call (`writes`).
+//! check) has one place to live even when today it is a single store call.
 //!
-//! Runtime modules: [`config`]; `engine` (the facade); `connect` (connections and their
-//! clients); `runner` (one run: batches, checkpoints, counts, finish); `syncs` (the syncs);
-//! `scheduler`, `worker`, `dispatch` (webhook delivery), `health`, `notify` (which webhooks an
-//! event produces);
-//! `action_runner`; `writes` (the facade's plain writes); [`error`].
+//! The runtime, top to bottom (every arrow points down; `tests/modules.rs` checks that the
+//! crate's modules import each other without a cycle):
+//!
+//! * `engine` — the facade; only delegates. Nothing imports it.
+//! * `worker` (claims jobs), `scheduler` (queues due syncs), `dispatch` (delivers webhooks) —
+//!   the background tasks;
+//! * `sync_jobs` (a sync run as a job: start or continue, run, finish, announce) and
+//!   `action_exec` (the fifteen actions, inline or as jobs);
+//! * `connect` (connections, their credentials and cached clients), `health` (credential checks,
+//!   the auth error), `sync_control` (selecting, creating, queuing and pausing syncs; status);
+//! * `notify` (which webhooks an event produces), `webhook_settings`, `jobs` (what sync and
+//!   action jobs share: heartbeat, end), `stop` (a job's stop signal);
+//! * `syncs` (what each sync reads; `syncs::context`, the batch sink a run writes through);
+//! * `runtime` — the shared state below the facade: store, configuration, HTTP client,
+//!   configured syncs, client cache;
+//! * [`config`] and [`error`], and the foundations above.
 
 #![forbid(unsafe_code)]
 
@@ -68,31 +79,36 @@ pub mod value;
 pub mod watermark;
 pub mod webhooks;
 
-mod action_runner;
+mod action_exec;
 pub mod config;
 mod connect;
 mod dispatch;
 mod engine;
 pub mod error;
 mod health;
+mod jobs;
 mod notify;
-mod runner;
+mod runtime;
 mod scheduler;
+mod stop;
+mod sync_control;
+mod sync_jobs;
 pub mod syncs;
+mod webhook_settings;
 mod worker;
-mod writes;
 
 pub use crate::{
     config::{EngineConfig, ProcessRole},
-    connect::PROVIDER,
-    engine::{
-        BASE_VARIANT, CreateConnection, CreatedConnection, CredentialCheck, Engine, SyncSelector,
-        SyncStatus, SyncStatusKind, SyncTarget, TriggerOpts, WebhookSettings,
-        WebhookSettingsUpdate, frequency_text,
-    },
+    connect::{CreateConnection, CreatedConnection, PROVIDER},
+    engine::Engine,
     error::{ActionError, ConnectError, EngineError, InputError, SyncControlError},
-    runner::Progress,
-    syncs::ConfiguredSync,
+    health::CredentialCheck,
+    sync_control::{
+        BASE_VARIANT, SyncSelector, SyncStatus, SyncStatusKind, SyncTarget, TriggerOpts,
+        frequency_text,
+    },
+    syncs::{ConfiguredSync, context::Progress},
+    webhook_settings::{WebhookSettings, WebhookSettingsUpdate},
 };
 
 #[cfg(test)]

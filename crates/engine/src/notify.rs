@@ -12,8 +12,9 @@ use snowgate_store::{Connection, NewDelivery, Store, setting};
 use uuid::Uuid;
 
 use crate::{
-    engine::Engine,
     error::EngineError,
+    runtime::Runtime,
+    webhook_settings,
     webhooks::{
         AsyncActionResult, AsyncActionWebhook, AuthOperation, AuthWebhook, Checkpoints, EndUser,
         Payload, ResponseResults, SyncFailure, SyncSuccess, SyncType, WebhookError,
@@ -29,10 +30,7 @@ pub(crate) fn timestamp(time: DateTime<Utc>) -> String {
 }
 
 /// Where a connection's webhooks go.
-async fn destinations(
-    engine: &Engine,
-    connection: &Connection,
-) -> Result<Vec<String>, EngineError> {
+async fn destinations(rt: &Runtime, connection: &Connection) -> Result<Vec<String>, EngineError> {
     if let Some(url) = connection
         .webhook_url_override
         .as_ref()
@@ -40,7 +38,7 @@ async fn destinations(
     {
         return Ok(vec![url.clone()]);
     }
-    let settings = engine.webhook_settings().await?;
+    let settings = webhook_settings::get(rt).await?;
     Ok([settings.primary_url, settings.secondary_url]
         .into_iter()
         .flatten()
@@ -48,8 +46,8 @@ async fn destinations(
         .collect())
 }
 
-async fn enabled(engine: &Engine, key: &'static str) -> Result<bool, EngineError> {
-    Ok(match engine.store().setting(key).await? {
+async fn enabled(rt: &Runtime, key: &'static str) -> Result<bool, EngineError> {
+    Ok(match rt.store().setting(key).await? {
         Some(value) => value == "true",
         None => setting::toggle_default(key),
     })
@@ -59,12 +57,12 @@ async fn enabled(engine: &Engine, key: &'static str) -> Result<bool, EngineError
 /// own: its row's `idempotency_id`, the body's `idempotencyKey` and (sent by the dispatcher) the
 /// `Idempotency-Key` header, the same on every retry and redelivery of that delivery.
 async fn deliveries(
-    engine: &Engine,
+    rt: &Runtime,
     connection: &Connection,
     kind: &str,
     payload: &Payload,
 ) -> Result<Vec<NewDelivery>, EngineError> {
-    Ok(destinations(engine, connection)
+    Ok(destinations(rt, connection)
         .await?
         .into_iter()
         .map(|url| {
@@ -97,7 +95,7 @@ fn end_user(profile: &Value) -> Option<EndUser> {
 /// The `auth` webhook of `operation`, a failure when `error` is `(type, description)`. Empty when
 /// its toggle is off (`override` has none).
 pub(crate) async fn auth(
-    engine: &Engine,
+    rt: &Runtime,
     connection: &Connection,
     operation: AuthOperation,
     error: Option<(&str, &str)>,
@@ -109,7 +107,7 @@ pub(crate) async fn auth(
         AuthOperation::Override | AuthOperation::Unknown => None,
     };
     if let Some(toggle) = toggle
-        && !enabled(engine, toggle).await?
+        && !enabled(rt, toggle).await?
     {
         return Ok(Vec::new());
     }
@@ -129,7 +127,7 @@ pub(crate) async fn auth(
             payload: None,
         }),
     });
-    deliveries(engine, connection, "auth", &payload).await
+    deliveries(rt, connection, "auth", &payload).await
 }
 
 /// What a finished run reports to [`sync`].
@@ -150,14 +148,14 @@ pub(crate) struct SyncOutcome<'a> {
 /// The sync webhook of a run: success with changes always; success without changes when
 /// `on_sync_completion_always`; failure when `on_sync_error`.
 pub(crate) async fn sync(
-    engine: &Engine,
+    rt: &Runtime,
     connection: &Connection,
     outcome: SyncOutcome<'_>,
 ) -> Result<Vec<NewDelivery>, EngineError> {
     let payload = match outcome.result {
         Ok(counts) => {
             let changed = counts.added + counts.updated + counts.deleted > 0;
-            if !changed && !enabled(engine, setting::ON_SYNC_COMPLETION_ALWAYS).await? {
+            if !changed && !enabled(rt, setting::ON_SYNC_COMPLETION_ALWAYS).await? {
                 return Ok(Vec::new());
             }
             Payload::SyncSuccess(SyncSuccess {
@@ -175,7 +173,7 @@ pub(crate) async fn sync(
             })
         }
         Err(error) => {
-            if !enabled(engine, setting::ON_SYNC_ERROR).await? {
+            if !enabled(rt, setting::ON_SYNC_ERROR).await? {
                 return Ok(Vec::new());
             }
             Payload::SyncFailure(SyncFailure {
@@ -193,16 +191,16 @@ pub(crate) async fn sync(
             })
         }
     };
-    deliveries(engine, connection, "sync", &payload).await
+    deliveries(rt, connection, "sync", &payload).await
 }
 
 /// The `async_action` webhook, when `on_async_action_completion` is on.
 pub(crate) async fn async_action(
-    engine: &Engine,
+    rt: &Runtime,
     connection: &Connection,
     id: Uuid,
 ) -> Result<Vec<NewDelivery>, EngineError> {
-    if !enabled(engine, setting::ON_ASYNC_ACTION_COMPLETION).await? {
+    if !enabled(rt, setting::ON_ASYNC_ACTION_COMPLETION).await? {
         return Ok(Vec::new());
     }
     let payload = Payload::AsyncAction(AsyncActionWebhook {
@@ -213,5 +211,5 @@ pub(crate) async fn async_action(
             status_url: format!("/action/{id}"),
         },
     });
-    deliveries(engine, connection, "async_action", &payload).await
+    deliveries(rt, connection, "async_action", &payload).await
 }

@@ -5,6 +5,8 @@
 //! several processes never queue a sync twice. A run's end sets the next `next_run_at` (the
 //! frequency after success, a growing backoff after failures).
 
+use std::sync::Arc;
+
 use chrono::Utc;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -12,35 +14,35 @@ use tokio_util::sync::CancellationToken;
 use snowgate_store::Store;
 
 use crate::{
-    engine::{Engine, TriggerOpts},
-    runner,
+    runtime::Runtime,
+    sync_control::{self, TriggerOpts},
 };
 
 /// Syncs queued per tick at most.
 const BATCH: u32 = 200;
 
 /// Starts the scheduler loop.
-pub(crate) fn spawn(engine: &Engine, shutdown: &CancellationToken, tasks: &mut JoinSet<()>) {
-    let engine = engine.clone();
+pub(crate) fn spawn(rt: &Arc<Runtime>, shutdown: &CancellationToken, tasks: &mut JoinSet<()>) {
+    let rt = Arc::clone(rt);
     let shutdown = shutdown.clone();
     tasks.spawn(async move {
         loop {
-            if let Err(error) = tick(&engine).await {
+            if let Err(error) = tick(&rt).await {
                 tracing::warn!(%error, "scheduling failed; retrying");
             }
             tokio::select! {
                 () = shutdown.cancelled() => break,
-                () = tokio::time::sleep(engine.config().poll_interval()) => {}
+                () = tokio::time::sleep(rt.config().poll_interval()) => {}
             }
         }
     });
 }
 
 /// Queues the due syncs; returns how many.
-pub(crate) async fn tick(engine: &Engine) -> Result<usize, snowgate_store::StoreError> {
-    let due = engine.store().due_syncs(Utc::now(), BATCH).await?;
+pub(crate) async fn tick(rt: &Runtime) -> Result<usize, snowgate_store::StoreError> {
+    let due = rt.store().due_syncs(Utc::now(), BATCH).await?;
     for sync in &due {
-        runner::enqueue(engine, sync, TriggerOpts::default(), false).await?;
+        sync_control::enqueue(rt, sync, TriggerOpts::default(), false).await?;
     }
     Ok(due.len())
 }

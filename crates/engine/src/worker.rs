@@ -7,6 +7,8 @@
 //! heartbeat every third of the lease keeps it, and relays a cancel request to the run. On
 //! shutdown the runs stop at their next batch, and their jobs go back to the queue.
 
+use std::sync::Arc;
+
 use chrono::Utc;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -15,10 +17,13 @@ use uuid::Uuid;
 use snowgate_store::{ClaimedJob, Store};
 
 use crate::{
-    action_runner::{self, ACTION_JOB},
-    engine::Engine,
+    action_exec::{self, ACTION_JOB},
     error::EngineError,
-    runner::{self, SYNC_JOB, Stop, SyncJob},
+    jobs::{end_job, heartbeat},
+    runtime::Runtime,
+    stop::Stop,
+    sync_control::{SYNC_JOB, SyncJob},
+    sync_jobs,
 };
 
 /// The start of every background worker's id (`worker-<pid>-<random>`); foreground runs use
@@ -26,19 +31,19 @@ use crate::{
 pub(crate) const WORKER_PREFIX: &str = "worker-";
 
 /// Starts the worker loop.
-pub(crate) fn spawn(engine: &Engine, shutdown: &CancellationToken, tasks: &mut JoinSet<()>) {
-    let engine = engine.clone();
+pub(crate) fn spawn(rt: &Arc<Runtime>, shutdown: &CancellationToken, tasks: &mut JoinSet<()>) {
+    let rt = Arc::clone(rt);
     let shutdown = shutdown.clone();
-    tasks.spawn(async move { work(engine, shutdown).await });
+    tasks.spawn(async move { work(rt, shutdown).await });
 }
 
-async fn work(engine: Engine, shutdown: CancellationToken) {
+async fn work(rt: Arc<Runtime>, shutdown: CancellationToken) {
     let worker = format!(
         "{WORKER_PREFIX}{}-{}",
         std::process::id(),
         &Uuid::new_v4().simple().to_string()[..8]
     );
-    let slots = engine.config().workers;
+    let slots = rt.config().workers;
     let mut running: JoinSet<()> = JoinSet::new();
     tracing::info!(%worker, slots, "worker started");
     loop {
@@ -46,8 +51,8 @@ async fn work(engine: Engine, shutdown: CancellationToken) {
         let free = slots.saturating_sub(running.len());
         if free > 0 {
             let now = Utc::now();
-            let lease = chrono::Duration::from_std(engine.config().lease()).unwrap_or_default();
-            match engine
+            let lease = chrono::Duration::from_std(rt.config().lease()).unwrap_or_default();
+            match rt
                 .store()
                 .claim_jobs(
                     &worker,
@@ -60,9 +65,9 @@ async fn work(engine: Engine, shutdown: CancellationToken) {
             {
                 Ok(claims) => {
                     for claim in claims {
-                        let engine = engine.clone();
+                        let rt = Arc::clone(&rt);
                         let stop = Stop::new(shutdown.child_token());
-                        running.spawn(async move { execute(engine, claim, stop).await });
+                        running.spawn(async move { execute(rt, claim, stop).await });
                     }
                 }
                 Err(error) => tracing::warn!(%error, "claiming jobs failed; retrying"),
@@ -70,7 +75,7 @@ async fn work(engine: Engine, shutdown: CancellationToken) {
         }
         tokio::select! {
             () = shutdown.cancelled() => break,
-            () = tokio::time::sleep(engine.config().poll_interval()) => {}
+            () = tokio::time::sleep(rt.config().poll_interval()) => {}
             Some(_) = running.join_next(), if !running.is_empty() => {}
         }
     }
@@ -79,25 +84,25 @@ async fn work(engine: Engine, shutdown: CancellationToken) {
 }
 
 /// Runs one claimed job to its end.
-async fn execute(engine: Engine, claim: ClaimedJob, stop: std::sync::Arc<Stop>) {
-    let heartbeat = tokio::spawn(runner::heartbeat(
-        engine.clone(),
+async fn execute(rt: Arc<Runtime>, claim: ClaimedJob, stop: Arc<Stop>) {
+    let heartbeat = tokio::spawn(heartbeat(
+        Arc::clone(&rt),
         claim.lease.clone(),
         stop.clone(),
     ));
     let outcome = match claim.job.kind.as_str() {
         SYNC_JOB => match serde_json::from_value::<SyncJob>(claim.job.payload.clone()) {
-            Ok(job) => runner::run_job(&engine, job, stop, None).await,
+            Ok(job) => sync_jobs::run_job(&rt, job, stop, None).await,
             Err(error) => Err(EngineError::Invalid(format!("malformed sync job: {error}"))),
         },
-        ACTION_JOB => action_runner::run_job(&engine, &claim.job, stop).await,
+        ACTION_JOB => action_exec::run_job(&rt, &claim.job, stop).await,
         other => Err(EngineError::Invalid(format!("unknown job kind {other:?}"))),
     };
     heartbeat.abort();
     if let Err(error) = &outcome {
         tracing::warn!(job = %claim.job.id, kind = %claim.job.kind, %error, "job failed");
     }
-    if let Err(error) = runner::end_job(&engine, &claim.lease, &outcome).await {
+    if let Err(error) = end_job(&rt, &claim.lease, &outcome).await {
         tracing::warn!(job = %claim.job.id, %error, "could not record the end of a job");
     }
 }

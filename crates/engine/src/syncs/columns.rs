@@ -20,8 +20,8 @@ use crate::{
     catalog::ColumnsCheckpoint,
     ids::ObjectKey,
     mapping,
-    runner::{RunContext, RunError},
     sql::{SHOW_ROW_CAP, ShowTarget},
+    syncs::context::{RunContext, RunError},
 };
 
 /// One schema to list, with its tables in listing order.

@@ -18,8 +18,8 @@ use crate::{
     ids::ObjectKey,
     mapping,
     metadata::Scope,
-    runner::{RunContext, RunError},
     sql::{SHOW_ROW_CAP, ShowTarget, quote_ident},
+    syncs::context::{RunContext, RunError},
 };
 
 /// Tables or views.

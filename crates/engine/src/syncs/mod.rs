@@ -10,6 +10,7 @@
 //! a resumed run never leaves one unseen, and delete tracking never deletes it.
 
 mod columns;
+pub(crate) mod context;
 mod listing;
 mod query_results;
 mod show;
@@ -27,7 +28,7 @@ use crate::{
     error::EngineError,
     mapping,
     models::{self, Model},
-    runner::{RunContext, RunError},
+    syncs::context::{RunContext, RunError},
 };
 
 /// What a built-in sync does.

@@ -24,7 +24,7 @@ use crate::{
     custom::CustomSync,
     mapping::{QueryResultMapper, ResultShapeError, RowValues},
     metadata::QueryResultsConfig,
-    runner::{RunContext, RunError},
+    syncs::context::{RunContext, RunError},
     validation::{PreparedRecord, RecordProblem},
     validator::Validator,
     value::ResultColumn,

@@ -2,15 +2,12 @@
 //! once on a fresh PostgreSQL schema (when `SNOWGATE_TEST_DATABASE_URL` is set; `.ci/run` sets
 //! it), which is dropped afterwards.
 
-use std::{future::Future, panic::AssertUnwindSafe, path::Path};
+use std::{future::Future, path::Path};
 
 use anyhow::Context as _;
 use chrono::{DateTime, TimeZone, Utc};
-use futures::FutureExt;
 use secrecy::ExposeSecret;
-use snowgate_store::{
-    AnyStore, MasterKey, Result as StoreResult, StoreConfig, connect, testing::TestSchema,
-};
+use snowgate_store::{AnyStore, MasterKey, Result as StoreResult, StoreConfig, connect, testing};
 use tempfile::TempDir;
 
 /// Evaluates `$body` with `$pool` bound to a fresh pool on the store's database (SQLite file or
@@ -115,48 +112,22 @@ where
     F: FnOnce(Ctx) -> Fut,
     Fut: Future<Output = anyhow::Result<()>>,
 {
-    let Ok(base) = std::env::var("SNOWGATE_TEST_DATABASE_URL") else {
-        eprintln!("SNOWGATE_TEST_DATABASE_URL is not set: PostgreSQL variant not run");
-        return Ok(());
-    };
-    let schema = TestSchema::create(&base, "t")
-        .await
-        .context("creating a schema in the test PostgreSQL")?;
-    let outcome = AssertUnwindSafe(async {
-        let ctx = open(Some(schema.url().to_owned())).await?;
+    testing::on_postgres("t", Ok(()), |url| async move {
+        let ctx = open(Some(url)).await?;
         let store = ctx.store.clone();
         let result = test(ctx).await;
         store.close().await;
         result
     })
-    .catch_unwind()
-    .await;
-    schema.drop().await.context("dropping the test schema")?;
-    match outcome {
-        Ok(result) => result,
-        Err(panic) => std::panic::resume_unwind(panic),
-    }
+    .await
 }
 
 /// Declares each listed `async fn(Ctx) -> anyhow::Result<()>` as a SQLite and a PostgreSQL test.
 macro_rules! store_tests {
     ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $name() -> anyhow::Result<()> {
-                    crate::support::on_sqlite(super::$name).await
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $name() -> anyhow::Result<()> {
-                    crate::support::on_postgres(super::$name).await
-                }
-            )*
-        }
+        snowgate_store::backend_tests!(
+            crate::support::on_sqlite, crate::support::on_postgres; $($name),*
+        );
     };
 }
 pub(crate) use store_tests;

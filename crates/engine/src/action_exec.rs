@@ -1,4 +1,4 @@
-//! Running the fifteen actions: now (`POST /action/trigger`) or queued (`X-Async: true`: a job
+//! Executing the fifteen actions (their inputs and outputs are `actions`): now (`POST /action/trigger`) or queued (`X-Async: true`: a job
 //! with retries and the `async_action` webhook), with Nango's inputs, outputs and error codes
 //! ([`ActionError`]).
 //!
@@ -34,13 +34,16 @@ use crate::{
         StreamItem, TableInput, TableItem, TaskItem, UserItem, ViewItem, WarehouseItem,
     },
     catalog::{self, ActionDefinition},
-    engine::{Engine, new_job},
+    connect,
     error::{ActionError, EngineError, InputError},
+    health,
+    jobs::{JobEnd, new_job},
     mapping,
     models::JsNumber,
     notify,
-    runner::{JobEnd, Stop},
+    runtime::Runtime,
     sql::{ShowTarget, quote_ident},
+    stop::Stop,
     syncs::show_statement,
     validator::Validator,
 };
@@ -120,16 +123,16 @@ fn runtime(kind: &str, message: impl Into<String>) -> ActionError {
 
 /// Runs an action now.
 pub(crate) async fn run(
-    engine: &Engine,
+    rt: &Runtime,
     connection: ConnectionPk,
     name: &str,
     input: Value,
 ) -> Result<Value, ActionError> {
     let action = definition(name)?;
     check_input(action, &input)?;
-    let client = engine.snowflake_client(connection).await?;
+    let client = connect::client(rt, connection).await?;
     let output = perform(&client, action.name, input).await?;
-    engine.note_authenticated(connection).await?;
+    health::note_authenticated(rt, connection).await?;
     Ok(output)
 }
 
@@ -575,14 +578,14 @@ struct ActionJob {
 
 /// Queues an action.
 pub(crate) async fn enqueue(
-    engine: &Engine,
+    rt: &Runtime,
     connection: ConnectionPk,
     name: &str,
     input: Value,
     max_retries: u32,
 ) -> Result<Uuid, ActionError> {
     check_input(definition(name)?, &input)?;
-    let store = engine.store();
+    let store = rt.store();
     let action = store.create_action(connection, name, &input).await?;
     let payload = ActionJob {
         action: action.id,
@@ -601,10 +604,10 @@ pub(crate) async fn enqueue(
 
 /// The result of an async action.
 pub(crate) async fn result(
-    engine: &Engine,
+    rt: &Runtime,
     id: Uuid,
 ) -> Result<Option<Result<Value, ActionError>>, EngineError> {
-    let Some(action) = engine.store().action(id).await? else {
+    let Some(action) = rt.store().action(id).await? else {
         return Ok(None);
     };
     Ok(match action.status {
@@ -626,19 +629,19 @@ fn retryable(error: &ActionError) -> bool {
 
 /// Runs a claimed action job.
 pub(crate) async fn run_job(
-    engine: &Engine,
+    rt: &Runtime,
     job: &Job,
     stop: Arc<Stop>,
 ) -> Result<JobEnd, EngineError> {
     let payload: ActionJob = serde_json::from_value(job.payload.clone())
         .map_err(|error| EngineError::Invalid(format!("malformed action job: {error}")))?;
-    let store = engine.store();
+    let store = rt.store();
     let Some(action) = store.action(payload.action).await? else {
         return Ok(JobEnd::Done);
     };
     store.set_action_running(action.id).await?;
     let outcome = tokio::select! {
-        outcome = run(engine, action.connection, &action.action_name, action.input.clone()) => outcome,
+        outcome = run(rt, action.connection, &action.action_name, action.input.clone()) => outcome,
         () = stop.cancelled() => return Ok(JobEnd::Requeue),
     };
     if let Err(error) = &outcome
@@ -659,7 +662,7 @@ pub(crate) async fn run_job(
         }
     };
     if let Some(connection) = store.connection_by_pk(action.connection).await? {
-        let webhooks = notify::async_action(engine, &connection, action.id).await?;
+        let webhooks = notify::async_action(rt, &connection, action.id).await?;
         store.enqueue_deliveries(&webhooks).await?;
     }
     Ok(JobEnd::Done)
