@@ -158,6 +158,27 @@ test('actions run now and in the background', async () => {
   );
 });
 
+test('custom actions declared in SQL run through triggerAction', async () => {
+  const before = await nango.triggerAction(integration, connectionId, 'customer-by-email', { email: 'carol@initech.com' });
+  assert.equal(before.PLAN, 'free', JSON.stringify(before));
+  const counts = await nango.triggerAction(integration, connectionId, 'set-plan', { email: 'carol@initech.com', plan: 'pro' });
+  assert.deepEqual(counts, { rows_inserted: 0, rows_updated: 1, rows_deleted: 0 });
+  const queued = await nango.triggerActionAsync(integration, connectionId, 'customer-by-email', { email: 'carol@initech.com' });
+  const after = await eventually('the async custom action', async () => {
+    try {
+      return await nango.getAsyncActionResult({ statusUrl: queued.statusUrl });
+    } catch (error) {
+      if (error.response?.status === 404) return undefined;
+      throw error;
+    }
+  });
+  assert.equal(after.PLAN, 'pro', JSON.stringify(after));
+  await assert.rejects(
+    nango.triggerAction(integration, connectionId, 'set-plan', { email: 'carol@initech.com', plan: "pro'; --" }),
+    (error) => error.response.status === 400 && error.response.data.error.code === 'invalid_action_input',
+  );
+});
+
 test('webhooks verify with verifyIncomingWebhookRequest', async () => {
   await eventually('a sync webhook', () => webhooks.some((w) => JSON.parse(w.body).type === 'sync'));
   const verifier = new Nango({ host, secretKey, webhookSigningKey: signingKey });

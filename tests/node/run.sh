@@ -43,11 +43,31 @@ wait_for "$work/emulator.out" "Press Ctrl-C"
 emulator_url="$(sed -n 's/^Snowflake emulator ready on //p' "$work/emulator.out")"
 account="$(sed -n 's/^account: \([^ ]*\).*/\1/p' "$work/emulator.out")"
 
+# The README's custom actions, served to the client like the built-in ones.
+cat >"$work/snowgate.toml" <<'TOML'
+[[engine.custom_actions]]
+name = "customer-by-email"
+description = "One customer, by e-mail address"
+sql = "SELECT CUSTOMER_ID, EMAIL, PLAN FROM DEMO_DB.SALES.CUSTOMERS WHERE EMAIL = :email"
+output = "first_row"
+[engine.custom_actions.input.email]
+type = "string"
+
+[[engine.custom_actions]]
+name = "set-plan"
+sql = "UPDATE DEMO_DB.SALES.CUSTOMERS SET PLAN = :plan WHERE EMAIL = :email"
+[engine.custom_actions.input.email]
+type = "string"
+[engine.custom_actions.input.plan]
+type = "string"
+values = ["free", "pro", "enterprise"]
+TOML
+
 api_port="$(free_port)"
 secret_key="$(node -e "console.log(require('crypto').randomUUID())")"
 SNOWGATE_SECRET_KEY="$secret_key" SNOWGATE_ENGINE__POLL_INTERVAL_MS=100 \
   SNOWGATE_ENGINE__WEBHOOKS__FIRST_RETRY_DELAY_MS=200 \
-  "$bin" serve --listen "127.0.0.1:$api_port" --data-dir "$work/data" >"$work/serve.out" 2>"$work/serve.err" &
+  "$bin" serve --config "$work/snowgate.toml" --listen "127.0.0.1:$api_port" --data-dir "$work/data" >"$work/serve.out" 2>"$work/serve.err" &
 pids+=($!)
 wait_for "$work/serve.out" "Press Ctrl-C"
 

@@ -14,13 +14,16 @@ use std::{
     sync::{Arc, OnceLock},
 };
 
+use chrono::Utc;
 use futures::StreamExt;
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 use snowgate_snowflake::{
     Binding, BindingType, Client, Row, Statement, StatementResponse, Submitted,
 };
-use snowgate_store::{ActionStatus, ConnectionPk, Job, Store};
+use snowgate_store::{
+    ActionStatus, ConnectionPk, Job, NewOperation, OperationKind, OperationStatus, Store,
+};
 use uuid::Uuid;
 
 use crate::{
@@ -33,8 +36,10 @@ use crate::{
         ResultColumnOutput, RoleItem, SchemaInput, SchemaItem, StageItem, StatementHandleInput,
         StreamItem, TableInput, TableItem, TaskItem, UserItem, ViewItem, WarehouseItem,
     },
-    catalog::{self, ActionDefinition},
+    catalog::{self, ActionDefinition, ActionListing},
+    config::EngineConfig,
     connect,
+    custom_action::{CustomAction, OutputShape},
     error::{ActionError, EngineError, InputError},
     health,
     jobs::{JobEnd, new_job},
@@ -42,58 +47,101 @@ use crate::{
     models::JsNumber,
     notify,
     runtime::Runtime,
-    sql::{ShowTarget, quote_ident},
+    sql::{ShowTarget, StatementContext, quote_ident},
     stop::Stop,
     syncs::show_statement,
     validator::Validator,
+    value::ResultColumn,
 };
 
 /// The job kind of async actions.
 pub(crate) const ACTION_JOB: &str = "action";
 
-/// The actions' names.
-pub(crate) fn names() -> Vec<&'static str> {
-    catalog::ACTIONS.iter().map(|action| action.name).collect()
+/// An action the engine knows: one of the fifteen built-in ones or a declared custom action.
+#[derive(Clone, Copy)]
+enum Action<'a> {
+    Builtin(&'static ActionDefinition),
+    Custom(&'a CustomAction),
+}
+
+/// Every action of a configuration, built-in first, with its schemas.
+pub fn listing(config: &EngineConfig) -> Vec<ActionListing> {
+    let builtin = catalog::ACTIONS.iter().map(|action| ActionListing {
+        name: action.name.to_owned(),
+        description: action.description.to_owned(),
+        writes: action.writes,
+        custom: false,
+        input_schema: (action.input_schema)(),
+        output_schema: (action.output_schema)(),
+    });
+    let custom = config.custom_actions.iter().map(|action| ActionListing {
+        name: action.name.clone(),
+        description: action.description.clone(),
+        writes: action.writes(),
+        custom: true,
+        input_schema: action.input_schema(),
+        output_schema: action.output_schema(),
+    });
+    builtin.chain(custom).collect()
 }
 
 /// The action called `name`, or [`ActionError::NotFound`].
-fn definition(name: &str) -> Result<&'static ActionDefinition, ActionError> {
-    catalog::action(name).ok_or_else(|| ActionError::NotFound {
-        name: name.to_owned(),
-    })
+fn find<'a>(rt: &'a Runtime, name: &str) -> Result<Action<'a>, ActionError> {
+    if let Some(action) = catalog::action(name) {
+        return Ok(Action::Builtin(action));
+    }
+    rt.config()
+        .custom_actions
+        .iter()
+        .find(|action| action.name == name)
+        .map(Action::Custom)
+        .ok_or_else(|| ActionError::NotFound {
+            name: name.to_owned(),
+        })
 }
 
 /// Checks `input` against the action's input schema; the errors name each bad field's path.
-fn check_input(action: &'static ActionDefinition, input: &Value) -> Result<(), ActionError> {
+fn check_input(action: Action<'_>, input: &Value) -> Result<(), ActionError> {
     static VALIDATORS: OnceLock<HashMap<&'static str, Validator>> = OnceLock::new();
-    let validators = VALIDATORS.get_or_init(|| {
-        catalog::ACTIONS
-            .iter()
-            .map(|action| {
-                let validator = Validator::new(action.name, &(action.input_schema)())
-                    .expect("generated input schemas compile");
-                (action.name, validator)
+    let checked = match action {
+        Action::Builtin(action) => {
+            let validators = VALIDATORS.get_or_init(|| {
+                catalog::ACTIONS
+                    .iter()
+                    .map(|action| {
+                        let validator = Validator::new(action.name, &(action.input_schema)())
+                            .expect("generated input schemas compile");
+                        (action.name, validator)
+                    })
+                    .collect()
+            });
+            validators[action.name].check("input", input)
+        }
+        Action::Custom(action) => Validator::new(&action.name, &action.input_schema())
+            .map_err(|error| ActionError::Failure {
+                message: format!(
+                    "the input schema of {:?} does not compile: {error}",
+                    action.name
+                ),
+            })?
+            .check("input", input),
+    };
+    checked.map_err(|invalid| ActionError::InvalidInput {
+        errors: invalid
+            .fields
+            .into_iter()
+            .map(|field| InputError {
+                code: "invalid_input".into(),
+                message: field.message,
+                path: field
+                    .path
+                    .split('/')
+                    .filter(|part| !part.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
             })
-            .collect()
-    });
-    validators[action.name]
-        .check("input", input)
-        .map_err(|invalid| ActionError::InvalidInput {
-            errors: invalid
-                .fields
-                .into_iter()
-                .map(|field| InputError {
-                    code: "invalid_input".into(),
-                    message: field.message,
-                    path: field
-                        .path
-                        .split('/')
-                        .filter(|part| !part.is_empty())
-                        .map(str::to_owned)
-                        .collect(),
-                })
-                .collect(),
-        })
+            .collect(),
+    })
 }
 
 /// Reads checked input into its type.
@@ -121,19 +169,117 @@ fn runtime(kind: &str, message: impl Into<String>) -> ActionError {
     }
 }
 
-/// Runs an action now.
+/// Runs an action now, as an operation of the log: its name, duration and outcome, and for a
+/// custom action its declared statement, the names of its bindings (never their values) and the
+/// Snowflake query id.
 pub(crate) async fn run(
     rt: &Runtime,
     connection: ConnectionPk,
     name: &str,
     input: Value,
 ) -> Result<Value, ActionError> {
-    let action = definition(name)?;
+    let action = find(rt, name)?;
     check_input(action, &input)?;
     let client = connect::client(rt, connection).await?;
-    let output = perform(&client, action.name, input).await?;
+    let store = rt.store();
+    let started_at = Utc::now();
+    let operation = store
+        .start_operation(&NewOperation {
+            kind: OperationKind::Action,
+            connection: Some(connection),
+            name: name.to_owned(),
+            started_at,
+        })
+        .await?;
+    let mut summary = json!({"action": name});
+    let outcome = match action {
+        Action::Builtin(action) => perform(&client, action.name, input).await,
+        Action::Custom(action) => {
+            summary["custom"] = json!(true);
+            summary["statement"] = json!(action.sql);
+            summary["bind_names"] = json!(action.parameterized.parameters);
+            perform_custom(&client, action, &input, &mut summary).await
+        }
+    };
+    let ended_at = Utc::now();
+    summary["duration_ms"] = json!((ended_at - started_at).num_milliseconds());
+    if let Err(error) = &outcome {
+        summary["error"] = serde_json::to_value(error).unwrap_or_default();
+    }
+    let status = match &outcome {
+        Ok(_) => OperationStatus::Success,
+        Err(_) => OperationStatus::Failed,
+    };
+    store
+        .finish_operation(&operation, status, Some(&summary), ended_at)
+        .await?;
+    let output = outcome?;
     health::note_authenticated(rt, connection).await?;
     Ok(output)
+}
+
+/// Runs a custom action's statement and shapes its result (see [`crate::custom_action`]).
+async fn perform_custom(
+    client: &Client,
+    action: &CustomAction,
+    input: &Value,
+    summary: &mut Value,
+) -> Result<Value, ActionError> {
+    let statement = action
+        .statement(input)
+        .map_err(|errors| ActionError::InvalidInput { errors })?;
+    let result = client.query(&statement).await?;
+    summary["query_id"] = json!(result.statement_handle());
+    summary["rows"] = json!(result.num_rows());
+    if action.output == OutputShape::Counts {
+        let stats = result.stats();
+        return Ok(json!({
+            "rows_inserted": stats.and_then(|s| s.num_rows_inserted).unwrap_or(0),
+            "rows_updated": stats.and_then(|s| s.num_rows_updated).unwrap_or(0),
+            "rows_deleted": stats.and_then(|s| s.num_rows_deleted).unwrap_or(0),
+        }));
+    }
+    if action.output == OutputShape::Rows && result.num_rows() > action.max_rows {
+        return Err(runtime(
+            "too_many_rows",
+            format!(
+                "the statement returned {} rows, more than max_rows ({}); narrow the query or raise max_rows in the declaration of {:?}",
+                result.num_rows(),
+                action.max_rows,
+                action.name
+            ),
+        ));
+    }
+    let columns: Vec<ResultColumn> = result
+        .columns()
+        .iter()
+        .map(ResultColumn::from_row_type)
+        .collect();
+    let first_only = action.output == OutputShape::FirstRow;
+    let mut rows = Vec::new();
+    let mut partitions = std::pin::pin!(result.into_stream());
+    'partitions: while let Some(partition) = partitions.next().await {
+        for row in partition?.rows() {
+            let mut object = Map::with_capacity(columns.len());
+            for (index, column) in columns.iter().enumerate() {
+                let value = match row.raw(index) {
+                    Some(raw) => column
+                        .render(raw)
+                        .map_err(|error| runtime("invalid_value", error.to_string()))?,
+                    None => Value::Null,
+                };
+                object.insert(column.name.clone(), value);
+            }
+            rows.push(Value::Object(object));
+            if first_only {
+                break 'partitions;
+            }
+        }
+    }
+    Ok(match action.output {
+        OutputShape::FirstRow => rows.into_iter().next().unwrap_or(Value::Null),
+        _ => Value::Array(rows),
+    })
 }
 
 async fn perform(client: &Client, name: &str, input: Value) -> Result<Value, ActionError> {
@@ -478,19 +624,13 @@ async fn execute_statement(
     if let Some(timeout) = input.timeout {
         statement = statement.timeout(std::time::Duration::from_secs(timeout));
     }
-    for (value, setter) in [
-        (
-            &input.warehouse,
-            Statement::warehouse as fn(Statement, String) -> Statement,
-        ),
-        (&input.database, Statement::database),
-        (&input.schema, Statement::schema),
-        (&input.role, Statement::role),
-    ] {
-        if let Some(value) = value {
-            statement = setter(statement, value.clone());
-        }
+    statement = StatementContext {
+        warehouse: input.warehouse.as_deref(),
+        database: input.database.as_deref(),
+        schema: input.schema.as_deref(),
+        role: input.role.as_deref(),
     }
+    .apply(statement);
     for (key, binding) in input.bindings.into_iter().flatten() {
         let kind = BindingType::from_name(&binding.kind).ok_or_else(|| ActionError::InvalidInput {
             errors: vec![InputError {
@@ -584,7 +724,7 @@ pub(crate) async fn enqueue(
     input: Value,
     max_retries: u32,
 ) -> Result<Uuid, ActionError> {
-    check_input(definition(name)?, &input)?;
+    check_input(find(rt, name)?, &input)?;
     let store = rt.store();
     let action = store.create_action(connection, name, &input).await?;
     let payload = ActionJob {

@@ -479,6 +479,23 @@ pub const ACTIONS: [ActionDefinition; 15] = [
     ),
 ];
 
+/// An action as listings show it: a built-in or a custom one, with its schemas.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActionListing {
+    /// The action name.
+    pub name: String,
+    /// One line for the dashboard and docs.
+    pub description: String,
+    /// Whether it can change the customer's account.
+    pub writes: bool,
+    /// Whether it is declared in the configuration (`[[engine.custom_actions]]`).
+    pub custom: bool,
+    /// The input's JSON Schema.
+    pub input_schema: Value,
+    /// The output's JSON Schema.
+    pub output_schema: Value,
+}
+
 /// The built-in action called `name`.
 pub fn action(name: &str) -> Option<&'static ActionDefinition> {
     ACTIONS.iter().find(|action| action.name == name)

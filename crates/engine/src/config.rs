@@ -10,7 +10,8 @@ use std::{collections::BTreeMap, time::Duration};
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    catalog::Frequency, custom::CustomSync, validation::ValidationPolicy, webhooks::RetrySchedule,
+    catalog::Frequency, custom::CustomSync, custom_action::CustomAction,
+    validation::ValidationPolicy, webhooks::RetrySchedule,
 };
 
 /// What a process runs besides (or instead of) the HTTP API.
@@ -65,6 +66,8 @@ pub struct EngineConfig {
     pub webhooks: WebhookDeliveryConfig,
     /// SQL-defined syncs (see [`crate::custom`]): `[[engine.custom_syncs]]` in the config file.
     pub custom_syncs: Vec<CustomSync>,
+    /// SQL-defined actions (see [`crate::custom_action`]): `[[engine.custom_actions]]`.
+    pub custom_actions: Vec<CustomAction>,
 }
 
 impl Default for EngineConfig {
@@ -83,6 +86,7 @@ impl Default for EngineConfig {
             health_check_max_age_secs: 3600,
             webhooks: WebhookDeliveryConfig::default(),
             custom_syncs: Vec::new(),
+            custom_actions: Vec::new(),
         }
     }
 }
@@ -118,6 +122,8 @@ impl EngineConfig {
         if self.batch_size > 10_000 {
             return Err("engine.batch_size must be at most 10000".into());
         }
+        crate::custom_action::check_unique(&self.custom_actions)
+            .map_err(|error| error.to_string())?;
         Ok(())
     }
 

@@ -76,6 +76,8 @@ pub struct ParameterizedSql {
     pub text: String,
     /// The metadata key bound to each `?`, in order (a name used twice appears twice).
     pub parameters: Vec<String>,
+    /// The byte offset in `text` of each placeholder's `?`, in order.
+    pub positions: Vec<usize>,
 }
 
 /// A validated custom sync.
@@ -112,7 +114,7 @@ pub struct CustomSync {
     pub detect_deletes: bool,
 }
 
-fn valid_name(name: &str, first_upper: bool) -> bool {
+pub(crate) fn valid_name(name: &str, first_upper: bool) -> bool {
     let mut chars = name.chars();
     let first_ok = chars.next().is_some_and(|c| {
         if first_upper {
@@ -346,6 +348,7 @@ pub fn parameterize(sql: &str) -> Result<ParameterizedSql, String> {
     let bytes = sql.as_bytes();
     let mut text = String::with_capacity(sql.len());
     let mut parameters = Vec::new();
+    let mut positions = Vec::new();
     let mut i = 0;
     while i < bytes.len() {
         let rest = &sql[i..];
@@ -370,7 +373,7 @@ pub fn parameterize(sql: &str) -> Result<ParameterizedSql, String> {
         } else if rest.starts_with("::") {
             i + 2
         } else if rest.starts_with('?') {
-            return Err("uses a ? placeholder; name it instead (:region) so its value can come from connection metadata".to_owned());
+            return Err("uses a ? placeholder; name it instead (:region): a custom sync binds it from the connection metadata, a custom action from its input".to_owned());
         } else if let Some(after) = rest.strip_prefix(':') {
             let name_len = after
                 .bytes()
@@ -379,6 +382,7 @@ pub fn parameterize(sql: &str) -> Result<ParameterizedSql, String> {
             let name = &after[..name_len];
             match name.as_bytes().first() {
                 Some(b) if b.is_ascii_alphabetic() || *b == b'_' => {
+                    positions.push(text.len());
                     text.push('?');
                     parameters.push(name.to_owned());
                     i += 1 + name_len;
@@ -398,7 +402,11 @@ pub fn parameterize(sql: &str) -> Result<ParameterizedSql, String> {
         text.push_str(&sql[i..end]);
         i = end;
     }
-    Ok(ParameterizedSql { text, parameters })
+    Ok(ParameterizedSql {
+        text,
+        parameters,
+        positions,
+    })
 }
 
 /// The length of a quoted token starting at `text[0]`, doubled quotes included (and backslash

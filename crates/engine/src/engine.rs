@@ -21,7 +21,7 @@ use uuid::Uuid;
 
 use crate::{
     action_exec,
-    catalog::Frequency,
+    catalog::{ActionListing, Frequency},
     config::{EngineConfig, ProcessRole},
     connect::{self, CreateConnection, CreatedConnection},
     dispatch,
@@ -336,9 +336,9 @@ impl Engine {
 
     // ---- actions ----
 
-    /// The names of the actions.
-    pub fn action_names(&self) -> Vec<&'static str> {
-        action_exec::names()
+    /// Every action (the fifteen built-in ones, then the custom actions), with its schemas.
+    pub fn actions(&self) -> Vec<ActionListing> {
+        action_exec::listing(self.rt.config())
     }
 
     /// Runs an action now and returns its output.

@@ -16,7 +16,8 @@
 //! * [`actions`] — the inputs and outputs of the fifteen actions;
 //! * [`catalog`] — the built-in syncs and actions, Nango's frequency grammar;
 //! * [`webhooks`] — webhook payloads, canonical bodies, signatures, the delivery retry schedule;
-//! * [`custom`] — custom (SQL-defined) sync declarations, `:name` bindings, derived model schemas.
+//! * [`custom`] — custom (SQL-defined) sync declarations, `:name` bindings, derived model schemas;
+//! * [`custom_action`] — custom (SQL-defined) actions: typed inputs, bindings, output shapes.
 //!
 //! On them runs the engine's runtime, reached through one facade, [`Engine`] (cheap to clone),
 //! which the HTTP API and the CLI call:
@@ -67,6 +68,7 @@ pub mod actions;
 pub mod canonical;
 pub mod catalog;
 pub mod custom;
+pub mod custom_action;
 pub mod ids;
 pub mod mapping;
 pub mod metadata;
@@ -98,6 +100,7 @@ mod webhook_settings;
 mod worker;
 
 pub use crate::{
+    action_exec::listing as action_listing,
     config::{EngineConfig, ProcessRole},
     connect::{CreateConnection, CreatedConnection, PROVIDER},
     engine::Engine,

@@ -8,6 +8,42 @@
 /// Identifier quoting is the Snowflake client's: `My "DB"` → `"My ""DB"""`.
 pub use snowgate_snowflake::quote_identifier as quote_ident;
 
+/// Where a statement runs: its `warehouse`, `database`, `schema` and `role`, each where given
+/// (the session's default otherwise).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StatementContext<'a> {
+    /// The warehouse.
+    pub warehouse: Option<&'a str>,
+    /// The default database.
+    pub database: Option<&'a str>,
+    /// The default schema.
+    pub schema: Option<&'a str>,
+    /// The role.
+    pub role: Option<&'a str>,
+}
+
+impl StatementContext<'_> {
+    /// `statement` with this context set.
+    pub fn apply(
+        self,
+        mut statement: snowgate_snowflake::Statement,
+    ) -> snowgate_snowflake::Statement {
+        if let Some(warehouse) = self.warehouse {
+            statement = statement.warehouse(warehouse);
+        }
+        if let Some(database) = self.database {
+            statement = statement.database(database);
+        }
+        if let Some(schema) = self.schema {
+            statement = statement.schema(schema);
+        }
+        if let Some(role) = self.role {
+            statement = statement.role(role);
+        }
+        statement
+    }
+}
+
 /// One part of a dotted name as written: `"My.DB"` is quoted, `SALES` is not.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NamePart {

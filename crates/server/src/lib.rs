@@ -260,11 +260,48 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     document
 }
 
+/// The OpenAPI document with every action's input and output under `components.schemas`
+/// (`<Name>ActionInput`, `<Name>ActionOutput`), custom actions included, and their names as the
+/// `action_name` values `POST /action/trigger` accepts.
+fn with_actions(
+    mut document: serde_json::Value,
+    actions: &[snowgate_engine::catalog::ActionListing],
+) -> serde_json::Value {
+    let schemas = &mut document["components"]["schemas"];
+    for action in actions {
+        let name = schema::pascal(&action.name);
+        let described = |mut schema: serde_json::Value, what: &str| {
+            if let Some(object) = schema.as_object_mut() {
+                object.entry("description").or_insert_with(|| {
+                    format!(
+                        "The {what} of the action {:?}: {}",
+                        action.name, action.description
+                    )
+                    .into()
+                });
+            }
+            schema
+        };
+        schemas[format!("{name}ActionInput")] = described(action.input_schema.clone(), "input");
+        schemas[format!("{name}ActionOutput")] = described(action.output_schema.clone(), "output");
+    }
+    if let Some(property) = schemas
+        .get_mut("ActionRequest")
+        .and_then(|request| request.pointer_mut("/properties/action_name"))
+    {
+        property["enum"] = actions.iter().map(|action| action.name.as_str()).collect();
+    }
+    document
+}
+
 /// The HTTP application over `state`: the routes, `/openapi.json`, `/health`, CORS, rate limits,
 /// and the check of path segments and query parameters ([`edge`]).
 pub fn router(state: AppState) -> Router {
     let (routes, _) = routes::api().split_for_parts();
-    let document = openapi();
+    let document = with_actions(
+        serde_json::to_value(openapi()).unwrap_or_default(),
+        &state.engine().actions(),
+    );
     let cors = CorsLayer::new()
         .allow_origin(AllowOrigin::any())
         .allow_methods([

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 
 use serde_json::{Map, Value, json};
 use snowgate_engine::{
-    catalog::ACTIONS,
+    catalog::ActionListing,
     models::schema_for,
     webhooks::{AsyncActionWebhook, AuthWebhook, SyncFailure, SyncSuccess},
 };
@@ -51,19 +51,22 @@ fn webhook(mut schema: Value, kind: &str) -> Value {
     schema
 }
 
-/// The document: `models` (name → schema), `nango_metadata`, `actions` (name → input, output)
-/// and `webhooks` (name → schema).
-pub fn document<'a>(models: impl IntoIterator<Item = (&'a str, Value)>) -> Value {
+/// The document: `models` (name → schema), `nango_metadata`, `actions` (name → description,
+/// input, output; custom actions included) and `webhooks` (name → schema).
+pub fn document<'a>(
+    models: impl IntoIterator<Item = (&'a str, Value)>,
+    actions: &[ActionListing],
+) -> Value {
     let models: Map<String, Value> = models
         .into_iter()
         .map(|(name, schema)| (name.to_owned(), schema))
         .collect();
-    let actions: Map<String, Value> = ACTIONS
+    let actions: Map<String, Value> = actions
         .iter()
         .map(|action| {
             (
-                action.name.to_owned(),
-                json!({"description": action.description, "input": (action.input_schema)(), "output": (action.output_schema)()}),
+                action.name.clone(),
+                json!({"description": action.description, "input": action.input_schema, "output": action.output_schema}),
             )
         })
         .collect();
@@ -130,7 +133,7 @@ pub fn typescript(document: &Value) -> String {
 }
 
 /// `list-tables` → `ListTables`, `query_result` → `QueryResult`.
-fn pascal(name: &str) -> String {
+pub(crate) fn pascal(name: &str) -> String {
     name.split(['-', '_', ' '])
         .filter(|part| !part.is_empty())
         .map(|part| {
@@ -279,7 +282,10 @@ mod tests {
 
     #[test]
     fn webhooks_carry_type_from_and_idempotency_key() {
-        let document = document([("Table", json!({"type": "object"}))]);
+        let document = document(
+            [("Table", json!({"type": "object"}))],
+            &snowgate_engine::action_listing(&Default::default()),
+        );
         let sync = &document["webhooks"]["SyncWebhook"];
         assert_eq!(sync["properties"]["type"], json!({"const": "sync"}));
         let required: Vec<&str> = sync["required"]

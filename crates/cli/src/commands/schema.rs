@@ -1,6 +1,6 @@
 //! `snowgate schema`: the JSON Schemas of the built-in models, the actions and the webhook
 //! payloads, or (`--typescript`) TypeScript declarations of them, for apps' end-to-end types.
-//! Custom syncs' models are served by a running server at `GET /schemas`.
+//! Custom syncs' models and custom actions are served by a running server at `GET /schemas`.
 
 use std::path::PathBuf;
 
@@ -20,7 +20,10 @@ pub struct Args {
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
-    let document = schema::document(SYNCS.iter().map(|sync| (sync.model, (sync.model_schema)())));
+    let document = schema::document(
+        SYNCS.iter().map(|sync| (sync.model, (sync.model_schema)())),
+        &snowgate_engine::action_listing(&Default::default()),
+    );
     let text = if args.typescript {
         schema::typescript(&document)
     } else {

@@ -24,6 +24,7 @@ use crate::{
     custom::CustomSync,
     mapping::{QueryResultMapper, ResultShapeError, RowValues},
     metadata::QueryResultsConfig,
+    sql::StatementContext,
     syncs::context::{RunContext, RunError},
     validation::{PreparedRecord, RecordProblem},
     validator::Validator,
@@ -196,19 +197,13 @@ pub(crate) async fn run_query(ctx: &mut RunContext, spec: &QuerySpec) -> Result<
         _ => query.to_owned(),
     };
     let mut statement = Statement::new(sql);
-    for (value, setter) in [
-        (
-            &spec.warehouse,
-            Statement::warehouse as fn(Statement, String) -> Statement,
-        ),
-        (&spec.database, Statement::database),
-        (&spec.schema, Statement::schema),
-        (&spec.role, Statement::role),
-    ] {
-        if let Some(value) = value {
-            statement = setter(statement, value.clone());
-        }
+    statement = StatementContext {
+        warehouse: spec.warehouse.as_deref(),
+        database: spec.database.as_deref(),
+        schema: spec.schema.as_deref(),
+        role: spec.role.as_deref(),
     }
+    .apply(statement);
     for binding in &spec.bindings {
         statement = statement.bind(binding.clone());
     }

@@ -4,6 +4,7 @@
 
 mod actions;
 mod custom;
+mod custom_actions;
 mod delivery;
 mod incremental;
 mod paging;

@@ -1,4 +1,5 @@
-//! `GET /schemas`: the JSON Schemas of every model (custom syncs included), action and webhook
+//! `GET /schemas`: the JSON Schemas of every model (custom syncs included), action (custom actions
+//! included) and webhook
 //! (see [`crate::schema`]).
 
 use axum::{Json, extract::State};
@@ -15,8 +16,10 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
 /// TypeScript).
 #[utoipa::path(get, path = "/schemas", tag = "schemas", responses((status = 200, body = serde_json::Value)))]
 async fn schemas(_: SecretKey, _: EmptyQuery, State(state): State<AppState>) -> Json<Value> {
-    let syncs = state.engine().configured_syncs();
-    Json(schema::document(syncs.iter().map(|sync| {
-        (sync.model.as_str(), sync.model_schema.clone())
-    })))
+    let engine = state.engine();
+    let models = engine
+        .configured_syncs()
+        .iter()
+        .map(|sync| (sync.model.as_str(), sync.model_schema.clone()));
+    Json(schema::document(models, &engine.actions()))
 }

@@ -8,6 +8,7 @@ mod config;
 mod connect;
 mod connections;
 mod corpus;
+mod custom_actions;
 mod deliveries;
 mod edge;
 mod jwt;
