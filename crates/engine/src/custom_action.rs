@@ -307,9 +307,10 @@ impl TryFrom<Declaration> for CustomAction {
 fn check_input(name: &str, spec: &InputDeclaration) -> Result<(), String> {
     match (&spec.values, spec.kind) {
         (None, InputType::Identifier) => {
-            return Err(format!(
+            return Err(
                 "an identifier input needs its allowed names: values = [\"SALES.ORDERS_EU\", \"SALES.ORDERS_US\"]"
-            ));
+                    .to_owned(),
+            );
         }
         (Some(values), InputType::Identifier) => {
             if values.is_empty() {
@@ -500,15 +501,16 @@ fn type_schema(spec: &InputDeclaration) -> Value {
     if let Some(default) = &spec.default {
         schema["default"] = default.clone();
     }
-    if !spec.required() && spec.kind != InputType::Identifier && spec.kind != InputType::Json {
-        if let Some(kinds) = schema.get("type").cloned() {
-            let mut kinds = match kinds {
-                Value::Array(kinds) => kinds,
-                one => vec![one],
-            };
-            kinds.push(json!("null"));
-            schema["type"] = Value::Array(kinds);
-        }
+    if !spec.required()
+        && spec.kind != InputType::Identifier
+        && let Some(kinds) = schema.get("type").cloned()
+    {
+        let mut kinds = match kinds {
+            Value::Array(kinds) => kinds,
+            one => vec![one],
+        };
+        kinds.push(json!("null"));
+        schema["type"] = Value::Array(kinds);
     }
     schema
 }
