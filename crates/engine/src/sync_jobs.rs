@@ -349,15 +349,23 @@ fn next_after(
 }
 
 /// How long after a failure the sync runs again: one minute after the first failure, doubling
-/// with each failure in a row, never longer than its frequency.
+/// with each failure in a row, never longer than its frequency. A run that was interrupted (its
+/// worker died or lost its lease) and continued by another is stored as failed, but says nothing
+/// about the sync: it is not counted.
 async fn backoff(
     rt: &Runtime,
     state: &SyncState,
     frequency: chrono::Duration,
 ) -> Result<chrono::Duration, EngineError> {
     let recent = rt.store().list_runs(state.id, None, 12).await?;
+    let interrupted = |run: &&Run| {
+        run.error
+            .as_ref()
+            .is_some_and(|error| error["type"] == "interrupted")
+    };
     let failures = recent
         .iter()
+        .filter(|run| !interrupted(run))
         .skip_while(|run| run.status == RunStatus::Running)
         .take_while(|run| run.status == RunStatus::Failed)
         .count() as u32;

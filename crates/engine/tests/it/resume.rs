@@ -10,13 +10,14 @@ use snowgate_emulator::{Faults, account::GenerateSpec};
 use snowgate_engine::{
     Engine, ProcessRole, SyncSelector, TriggerOpts, WebhookSettingsUpdate, webhooks::WebhookUrl,
 };
-use snowgate_store::{DeliveryFilter, OperationStatus, RunStatus, Store};
+use snowgate_store::{DeliveryFilter, OperationStatus, RunStatus, StartRun, Store};
 
 use crate::support::{Ctx, engine_config, engine_tests};
 
 engine_tests!(
     a_killed_run_is_continued_and_announced_whole,
-    a_run_stopped_by_a_shutdown_is_continued
+    a_run_stopped_by_a_shutdown_is_continued,
+    an_interrupted_run_is_no_failure_in_the_backoff
 );
 
 async fn a_killed_run_is_continued_and_announced_whole(url: Option<String>) -> anyhow::Result<()> {
@@ -242,5 +243,53 @@ async fn a_run_stopped_by_a_shutdown_is_continued(url: Option<String>) -> anyhow
         .await?
         .unwrap();
     assert_eq!(operation.status, OperationStatus::Interrupted);
+    Ok(())
+}
+
+/// A killed run is stored as failed (`interrupted`), but it says nothing about the sync: the
+/// failure of the run that continues it is the first in a row, retried after one minute, not two.
+async fn an_interrupted_run_is_no_failure_in_the_backoff(
+    url: Option<String>,
+) -> anyhow::Result<()> {
+    let ctx = Ctx::start(url, engine_config(), |e| {
+        e.account().generate(&GenerateSpec::default()).unwrap()
+    })
+    .await?;
+    let connection = ctx.connect("backoff", json!({})).await?;
+    let sync = ctx
+        .store
+        .find_sync(connection, "tables", "base")
+        .await?
+        .expect("the sync exists");
+    // A run whose process died: started, never finished.
+    ctx.store.start_run(&StartRun::of(&sync, false)).await?;
+    // The next run fails on an error that is not retried: the key was removed from the user.
+    ctx.emulator
+        .admin(&format!("ALTER USER {} UNSET RSA_PUBLIC_KEY", ctx.user))?;
+    let before = Utc::now();
+    let run = ctx
+        .engine
+        .run_sync(
+            connection,
+            &SyncSelector::base("tables"),
+            TriggerOpts::default(),
+            None,
+        )
+        .await?;
+    assert_eq!(run.status, RunStatus::Failed, "{:?}", run.error);
+    let runs = ctx.store.list_runs(sync.id, None, 10).await?;
+    assert_eq!(runs.len(), 2);
+    assert_eq!(runs[1].error.as_ref().unwrap()["type"], "interrupted");
+    let next = ctx
+        .store
+        .sync(sync.id)
+        .await?
+        .and_then(|sync| sync.next_run_at)
+        .expect("scheduled again");
+    let delay = next - before;
+    assert!(
+        delay >= chrono::Duration::seconds(55) && delay <= chrono::Duration::seconds(90),
+        "one minute after the first failure, not {delay}"
+    );
     Ok(())
 }
