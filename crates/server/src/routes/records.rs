@@ -25,7 +25,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
     auth::SecretKey,
-    error::{ApiError, ApiResult},
+    error::{ApiError, ApiResult, FieldError},
     extract::{Checks, ConnectionHeaders, JsonBody, QueryParams, is_name},
     state::AppState,
     time::micros_offset,
@@ -341,6 +341,9 @@ async fn records(
         })
         .await
         .map_err(|error| ApiError::internal("Failed to fetch records", error))?;
+    if page.records.is_empty() {
+        check_model_exists(&state, connection, &model).await?;
+    }
     let body =
         page_json(&page).map_err(|error| ApiError::internal("Failed to fetch records", error))?;
     Ok((
@@ -351,6 +354,49 @@ async fn records(
         body,
     )
         .into_response())
+}
+
+/// An empty page of a model no sync of the connection produces is a typo, not an empty model:
+/// `400 invalid_query_params` naming the models there are (checked only for empty pages, so a
+/// page of records costs nothing more).
+async fn check_model_exists(
+    state: &AppState,
+    connection: ConnectionPk,
+    model: &ModelKey,
+) -> Result<(), ApiError> {
+    let engine = state.engine();
+    let mut models: Vec<String> = engine
+        .configured_syncs()
+        .iter()
+        .map(|sync| sync.model.clone())
+        .collect();
+    let syncs = state
+        .store()
+        .list_syncs(connection)
+        .await
+        .map_err(|error| ApiError::internal("Failed to fetch records", error))?;
+    for sync in &syncs {
+        if let Some(definition) = engine.configured_sync(&sync.name) {
+            models.push(definition.model_key(&sync.variant).to_string());
+        }
+    }
+    let wanted = model.to_string();
+    if models.contains(&wanted) {
+        return Ok(());
+    }
+    models.sort();
+    models.dedup();
+    Err(ApiError::validation(
+        "invalid_query_params",
+        vec![FieldError {
+            code: "custom".into(),
+            message: format!(
+                "no sync of this connection produces the model {wanted:?}; its models are {} (a variant's model is <Model>::<variant>)",
+                models.join(", ")
+            ),
+            path: vec!["model".into()],
+        }],
+    ))
 }
 
 /// The body of `PATCH /records/prune`.

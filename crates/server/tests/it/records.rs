@@ -278,6 +278,20 @@ async fn filters_ids_and_errors(backend: Backend) -> anyhow::Result<()> {
     .await?;
     app.save(&connection, "Table", &[table("DB/S/B", 2)])
         .await?;
+    // A model no sync produces is a typo, said so; a real model without records is an empty page.
+    let (status, body) = app.records("f", "model=Tabel").await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"]["code"], "invalid_query_params", "{body}");
+    let message = body["error"]["errors"][0]["message"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        message.contains("\"Tabel\"") && message.contains("Column, Database"),
+        "{body}"
+    );
+    let (status, body) = app.records("f", "model=View").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["records"], json!([]));
     let deleted = app
         .store
         .delete_records(
@@ -349,9 +363,10 @@ async fn filters_ids_and_errors(backend: Backend) -> anyhow::Result<()> {
     .await;
     assert_eq!(status, 400);
     assert_eq!(body["error"]["code"], "invalid_headers");
-    // A variant is its own namespace.
-    let (_, page) = app.records("f", "model=Table&variant=v1").await;
-    assert_eq!(page["records"], json!([]));
+    // A variant is its own namespace: one the connection does not have is no model of it.
+    let (status, page) = app.records("f", "model=Table&variant=v1").await;
+    assert_eq!(status, 400, "{page}");
+    assert!(page.to_string().contains("Table::v1"), "{page}");
     let (_, page) = app
         .records("f", "model=Table&variant=base&filter=added")
         .await;
