@@ -120,6 +120,17 @@ async fn execute(
         Ok(client) => client,
         Err(error) => return finish(&record, None, Err(RunError::from(error))).await,
     };
+    // What the last successful run read, scope by scope (a reset or emptied run reads all again).
+    let previous_digests = if definition.lists_everything() && !opts.reset {
+        store
+            .scope_digests(state.id)
+            .await?
+            .into_iter()
+            .filter_map(|(scope, digest)| Some((scope, <[u8; 32]>::try_from(digest).ok()?)))
+            .collect()
+    } else {
+        Default::default()
+    };
     let mut ctx = RunContext::new(RunStart {
         store: rt.store().clone(),
         show_concurrency: rt.config().show_concurrency,
@@ -132,6 +143,7 @@ async fn execute(
         run: run.clone(),
         stop,
         progress,
+        previous_digests,
     });
     if definition.lists_everything()
         && let Err(error) = ctx.track_deletes().await
@@ -190,6 +202,8 @@ async fn finish(
         skipped,
         id_collisions: collisions,
         last_checkpoint,
+        digests,
+        skipped_scopes,
     } = tally;
     if let Err(RunError::Stopped(StopReason::Shutdown)) = &outcome {
         // A shutdown interrupts a run as a kill does: the run and its operation stay open, its
@@ -288,6 +302,7 @@ async fn finish(
                 _ => SyncErrorUpdate::Keep,
             },
             webhooks,
+            scope_digests: digests,
         })
         .await?;
     let summary = json!({
@@ -300,6 +315,7 @@ async fn finish(
         "unchanged": counts.unchanged,
         "deleted": deleted,
         "skipped": skipped.count,
+        "unchanged_scopes": skipped_scopes,
         "skipped_examples": skipped.examples.iter().map(ToString::to_string).collect::<Vec<_>>(),
         "id_collisions": collisions,
         "snowflake_calls": calls,

@@ -249,6 +249,7 @@ async fn bench(
             clear_checkpoint: true,
             sync_error: SyncErrorUpdate::Keep,
             webhooks: Vec::new(),
+            scope_digests: None,
         })
         .await?;
     let key = server.secret_key().expose_secret().to_owned();

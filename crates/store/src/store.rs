@@ -278,6 +278,13 @@ store_api! {
         /// returns the generation in force. Records not seen since it are what
         /// [`FinishRun::delete_unseen`] deletes.
         fn start_delete_tracking(&self, sync: SyncId, run: RunId) -> RunId;
+        /// The digests of what Snowflake answered for each scope of the sync in its last successful
+        /// run (see [`FinishRun::scope_digests`]).
+        fn scope_digests(&self, sync: SyncId) -> Vec<(String, Vec<u8>)>;
+        /// Makes the records whose ids fall in one of `ranges` (`[lo, hi)`, compared bytewise)
+        /// count as seen in `generation` without touching them: the records of scopes that did
+        /// not change. Saved before the checkpoint that passes them.
+        fn add_seen_ranges(&self, generation: RunId, ranges: &[(String, String)]) -> ();
         /// How many live records of a model were not seen since `generation`: exactly what
         /// [`Store::finish_run`] will delete, as long as no other writer touches the model.
         fn count_unseen(

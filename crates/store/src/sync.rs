@@ -204,4 +204,7 @@ pub struct FinishRun {
     pub sync_error: SyncErrorUpdate,
     /// Webhooks announcing the result, enqueued atomically with it.
     pub webhooks: Vec<NewDelivery>,
+    /// On success, the digests of what Snowflake answered for each scope this run read (`None`
+    /// keeps the stored ones): they replace the sync's.
+    pub scope_digests: Option<Vec<(String, [u8; 32])>>,
 }

@@ -4,8 +4,9 @@
 //! in flight at a time, so checkpoints commit in order). A run killed at any moment resumes from
 //! the last committed checkpoint.
 
-use std::{sync::Arc, time::Duration};
+use std::{collections::HashMap, sync::Arc, time::Duration};
 
+use aws_lc_rs::digest;
 use futures::{Stream, StreamExt};
 use serde_json::{Value, json};
 use snowgate_snowflake::{Client, Partition};
@@ -117,6 +118,34 @@ pub(crate) struct RunContext {
     tracking: Option<RunId>,
     saved_checkpoint: Option<Value>,
     in_flight: Option<InFlight>,
+    previous_digests: HashMap<String, [u8; 32]>,
+    digests: Option<Vec<(String, [u8; 32])>>,
+    /// Seen ranges of skipped scopes, saved before the next checkpoint.
+    pending_ranges: Vec<(String, String)>,
+    skipped_scopes: u64,
+}
+
+/// A SHA-256 over the fields of one scope's answer, each length-prefixed (NULL apart).
+pub(crate) struct ScopeDigest(digest::Context);
+
+impl ScopeDigest {
+    /// Adds one field (a cell, a name); `None` is NULL.
+    pub(crate) fn field(&mut self, value: Option<&str>) {
+        match value {
+            None => self.0.update(&[0]),
+            Some(text) => {
+                self.0.update(&[1]);
+                self.0.update(&(text.len() as u64).to_le_bytes());
+                self.0.update(text.as_bytes());
+            }
+        }
+    }
+
+    pub(crate) fn finish(self) -> [u8; 32] {
+        let mut out = [0; 32];
+        out.copy_from_slice(self.0.finish().as_ref());
+        out
+    }
 }
 
 /// What a run starts with.
@@ -132,6 +161,8 @@ pub(crate) struct RunStart {
     pub(crate) run: Run,
     pub(crate) stop: Arc<Stop>,
     pub(crate) progress: Option<watch::Sender<Progress>>,
+    /// The digests of the scopes of the sync's last successful run (empty for a reset run).
+    pub(crate) previous_digests: HashMap<String, [u8; 32]>,
 }
 
 /// What a run did, once its last batch landed.
@@ -145,6 +176,10 @@ pub(crate) struct RunTally {
     pub(crate) id_collisions: Collisions,
     /// The last checkpoint committed with a batch.
     pub(crate) last_checkpoint: Option<Value>,
+    /// The digests of the scopes this run read, when the sync keeps them.
+    pub(crate) digests: Option<Vec<(String, [u8; 32])>>,
+    /// Scopes whose answer had not changed, so their records were not processed again.
+    pub(crate) skipped_scopes: u64,
 }
 
 impl RunContext {
@@ -169,6 +204,10 @@ impl RunContext {
             tracking: None,
             saved_checkpoint: None,
             in_flight: None,
+            previous_digests: start.previous_digests,
+            digests: None,
+            pending_ranges: Vec::new(),
+            skipped_scopes: 0,
         }
     }
 
@@ -186,7 +225,40 @@ impl RunContext {
             skipped: std::mem::take(&mut self.skipped),
             id_collisions: self.ids.collisions().clone(),
             last_checkpoint: self.saved_checkpoint.take(),
+            digests: self.digests.take(),
+            skipped_scopes: self.skipped_scopes,
         }
+    }
+
+    /// A digest builder for one scope's answer, salted with what else decides its records: this
+    /// version of Snowgate (mapping and validation rules), the model and the validation policy.
+    pub(crate) fn scope_digest(&self) -> ScopeDigest {
+        let mut digest = ScopeDigest(digest::Context::new(&digest::SHA256));
+        digest.field(Some(env!("CARGO_PKG_VERSION")));
+        digest.field(Some(&self.model.to_string()));
+        digest.field(Some(&format!("{:?}", self.policy)));
+        digest
+    }
+
+    /// Keeps `digest` as the scope's for this run, and says whether the sync's last successful
+    /// run read the same answer.
+    pub(crate) fn unchanged(&mut self, scope: &str, digest: [u8; 32]) -> bool {
+        self.digests
+            .get_or_insert_with(Vec::new)
+            .push((scope.to_owned(), digest));
+        self.previous_digests.get(scope) == Some(&digest)
+    }
+
+    /// Skips an unchanged scope: its records, the ids in `[lo, hi)`, count as seen in this run
+    /// without being read or touched (saved before the next checkpoint). False, and nothing
+    /// done, when the run does not track deletes.
+    pub(crate) fn skip_scope(&mut self, lo: String, hi: String) -> bool {
+        if self.tracking.is_none() {
+            return false;
+        }
+        self.pending_ranges.push((lo, hi));
+        self.skipped_scopes += 1;
+        true
     }
 
     /// The run's Snowflake client.
@@ -312,6 +384,11 @@ impl RunContext {
         self.check()?;
         self.settle().await?;
         let store = self.store.clone();
+        if let (Some(generation), false) = (self.tracking, self.pending_ranges.is_empty()) {
+            store
+                .add_seen_ranges(generation, &std::mem::take(&mut self.pending_ranges))
+                .await?;
+        }
         if self.buffer.is_empty() {
             if let Some(checkpoint) = self.pending_checkpoint.take() {
                 store

@@ -13,3 +13,4 @@ mod resume;
 mod runtime;
 mod scope;
 mod support;
+mod unchanged;

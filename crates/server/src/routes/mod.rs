@@ -177,6 +177,7 @@ mod tests {
             "list_integrations",
             "list_operations",
             "list_records",
+            "list_syncs",
             "operation",
             "operation_messages",
         ];

@@ -8,7 +8,7 @@ use sqlx::QueryBuilder;
 use super::{Backend, Db, DbConnection, connections, operations, records, webhooks};
 use crate::{
     connection::ConnectionErrorKind,
-    dialect::{Dialect, page_limit},
+    dialect::{Dialect, IDS_PER_STATEMENT, page_limit},
     error::{Result, StoreError},
     ids::{ConnectionPk, RunId, SyncId},
     operation::OperationStatus,
@@ -315,6 +315,45 @@ pub(crate) async fn start_delete_tracking(
         })
 }
 
+pub(crate) async fn scope_digests(store: &Backend, sync: SyncId) -> Result<Vec<(String, Vec<u8>)>> {
+    Ok(
+        sqlx::query_as("SELECT scope, digest FROM scope_digests WHERE sync = $1 ORDER BY scope")
+            .bind(sync)
+            .fetch_all(store.reader())
+            .await?,
+    )
+}
+
+pub(crate) async fn add_seen_ranges(
+    store: &Backend,
+    generation: RunId,
+    ranges: &[(String, String)],
+) -> Result<()> {
+    let mut tx = store.begin_write().await?;
+    for chunk in ranges.chunks(IDS_PER_STATEMENT) {
+        let mut query = QueryBuilder::<Db>::new("INSERT INTO seen_ranges (generation, lo, hi) ");
+        query.push_values(chunk, |mut row, (lo, hi)| {
+            row.push_bind(generation).push_bind(lo).push_bind(hi);
+        });
+        query.push(" ON CONFLICT (generation, lo) DO UPDATE SET hi = excluded.hi");
+        query.build().execute(&mut *tx).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// `AND` a record (of `records`) is in none of the seen ranges of `generation`.
+fn push_outside_seen_ranges(query: &mut QueryBuilder<Db>, generation: i64) {
+    query
+        .push(" AND NOT EXISTS (SELECT 1 FROM seen_ranges sr WHERE sr.generation = ")
+        .push_bind(generation)
+        .push(" AND records.external_id")
+        .push(Backend::BYTEWISE)
+        .push(" >= sr.lo AND records.external_id")
+        .push(Backend::BYTEWISE)
+        .push(" < sr.hi)");
+}
+
 pub(crate) async fn count_unseen(
     store: &Backend,
     connection: ConnectionPk,
@@ -324,14 +363,13 @@ pub(crate) async fn count_unseen(
     let Some(model_id) = records::model_id(store, connection, model).await? else {
         return Ok(0);
     };
-    let count: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM records WHERE model = $1 AND deleted_at IS NULL \
-         AND seen_generation < $2",
-    )
-    .bind(model_id)
-    .bind(generation)
-    .fetch_one(store.reader())
-    .await?;
+    let mut query = QueryBuilder::<Db>::new("SELECT COUNT(*) FROM records WHERE model = ");
+    query
+        .push_bind(model_id)
+        .push(" AND deleted_at IS NULL AND seen_generation < ")
+        .push_bind(generation.0);
+    push_outside_seen_ranges(&mut query, generation.0);
+    let count: i64 = query.build_query_scalar().fetch_one(store.reader()).await?;
     Ok(count as u64)
 }
 
@@ -370,9 +408,30 @@ pub(crate) async fn finish_run(store: &Backend, finish: &FinishRun) -> Result<Ru
             };
             let deleted = records::mark_deleted(&mut tx, model_id, last_seq, |query| {
                 query.push("seen_generation < ").push_bind(generation);
+                push_outside_seen_ranges(query, generation);
             })
             .await?;
             counts.entry(model.clone()).or_default().deleted += deleted;
+        }
+        sqlx::query("DELETE FROM seen_ranges WHERE generation = $1")
+            .bind(generation)
+            .execute(&mut *tx)
+            .await?;
+    }
+    if let (true, Some(digests)) = (success, &finish.scope_digests) {
+        sqlx::query("DELETE FROM scope_digests WHERE sync = $1")
+            .bind(sync_id)
+            .execute(&mut *tx)
+            .await?;
+        for chunk in digests.chunks(IDS_PER_STATEMENT) {
+            let mut query =
+                QueryBuilder::<Db>::new("INSERT INTO scope_digests (sync, scope, digest) ");
+            query.push_values(chunk, |mut row, (scope, digest)| {
+                row.push_bind(sync_id)
+                    .push_bind(scope)
+                    .push_bind(digest.as_slice());
+            });
+            query.build().execute(&mut *tx).await?;
         }
     }
     sqlx::query(

@@ -173,6 +173,7 @@ async fn finish_run_is_atomic(ctx: Ctx) -> anyhow::Result<()> {
             clear_checkpoint: true,
             sync_error: SyncErrorUpdate::Clear,
             webhooks: Vec::new(),
+            scope_digests: None,
         })
         .await?;
 
@@ -203,6 +204,7 @@ async fn finish_run_is_atomic(ctx: Ctx) -> anyhow::Result<()> {
                 body: br#"{"success":false}"#.to_vec(),
                 next_attempt_at: at(0),
             }],
+            scope_digests: None,
         })
         .await?;
     assert_eq!(failed.status, RunStatus::Failed);
@@ -247,6 +249,7 @@ async fn finish_run_is_atomic(ctx: Ctx) -> anyhow::Result<()> {
             clear_checkpoint: true,
             sync_error: SyncErrorUpdate::Clear,
             webhooks: Vec::new(),
+            scope_digests: None,
         })
         .await?;
     assert_eq!(
@@ -309,6 +312,7 @@ async fn a_superseded_run_cannot_write(ctx: Ctx) -> anyhow::Result<()> {
         clear_checkpoint: true,
         sync_error: SyncErrorUpdate::Clear,
         webhooks: Vec::new(),
+        scope_digests: None,
     };
     assert!(matches!(
         store.finish_run(&finish(old.id)).await,
