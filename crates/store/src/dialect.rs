@@ -42,9 +42,6 @@ pub(crate) trait Dialect {
     const TAG_PAIRS: &'static str;
     /// The "position of substring" function.
     const STRPOS: &'static str;
-    /// What makes a text comparison compare bytes (PostgreSQL compares by the database's
-    /// collation otherwise).
-    const BYTEWISE: &'static str;
 
     /// The pool for reads.
     fn reader(&self) -> &Pool<Self::Db>;

@@ -73,7 +73,6 @@ impl Dialect for PostgresStore {
     const SKIP_LOCKED: &'static str = " FOR UPDATE SKIP LOCKED";
     const TAG_PAIRS: &'static str = "json_each_text(c.tags::json) AS t";
     const STRPOS: &'static str = "strpos";
-    const BYTEWISE: &'static str = " COLLATE \"C\"";
 
     /// A semi-join with the array rather than `= ANY($n)`: the planner then looks each value up
     /// in the index even when the table's statistics are stale (`= ANY` was planned as a scan of

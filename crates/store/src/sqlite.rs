@@ -91,7 +91,6 @@ impl Dialect for SqliteStore {
     const SKIP_LOCKED: &'static str = "";
     const TAG_PAIRS: &'static str = "json_each(c.tags) AS t";
     const STRPOS: &'static str = "instr";
-    const BYTEWISE: &'static str = "";
 
     fn push_text_in(query: &mut QueryBuilder<Sqlite>, values: &[&str]) {
         query.push(" IN (");

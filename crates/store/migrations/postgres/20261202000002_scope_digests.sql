@@ -15,3 +15,7 @@ CREATE TABLE seen_ranges (
     hi          TEXT COLLATE "C" NOT NULL,
     PRIMARY KEY (generation, lo)
 );
+
+-- Record ids compare bytewise, as on SQLite: the seen ranges above are id ranges, and the
+-- primary key's index serves them.
+ALTER TABLE records ALTER COLUMN external_id TYPE TEXT COLLATE "C";

@@ -342,16 +342,38 @@ pub(crate) async fn add_seen_ranges(
     Ok(())
 }
 
-/// `AND` a record (of `records`) is in none of the seen ranges of `generation`.
-fn push_outside_seen_ranges(query: &mut QueryBuilder<Db>, generation: i64) {
-    query
-        .push(" AND NOT EXISTS (SELECT 1 FROM seen_ranges sr WHERE sr.generation = ")
-        .push_bind(generation)
-        .push(" AND records.external_id")
-        .push(Backend::BYTEWISE)
-        .push(" >= sr.lo AND records.external_id")
-        .push(Backend::BYTEWISE)
-        .push(" < sr.hi)");
+/// The id intervals outside the seen ranges of `generation` (`None`: unbounded): the only places
+/// where records unseen in it can be. Each is an index range of `records`, so finding the unseen
+/// records costs what the processed scopes hold, not what the skipped ones do.
+async fn unseen_gaps(
+    conn: &mut DbConnection,
+    generation: i64,
+) -> Result<Vec<(Option<String>, Option<String>)>> {
+    let ranges: Vec<(String, String)> =
+        sqlx::query_as("SELECT lo, hi FROM seen_ranges WHERE generation = $1 ORDER BY lo")
+            .bind(generation)
+            .fetch_all(&mut *conn)
+            .await?;
+    let mut gaps = Vec::with_capacity(ranges.len() + 1);
+    let mut from: Option<String> = None;
+    for (lo, hi) in ranges {
+        if from.as_ref().is_none_or(|from| *from < lo) {
+            gaps.push((from, Some(lo)));
+        }
+        from = Some(hi);
+    }
+    gaps.push((from, None));
+    Ok(gaps)
+}
+
+/// `AND` the record's id is in `gap`.
+fn push_gap(query: &mut QueryBuilder<Db>, (lo, hi): &(Option<String>, Option<String>)) {
+    if let Some(lo) = lo {
+        query.push(" AND external_id >= ").push_bind(lo.clone());
+    }
+    if let Some(hi) = hi {
+        query.push(" AND external_id < ").push_bind(hi.clone());
+    }
 }
 
 pub(crate) async fn count_unseen(
@@ -363,14 +385,19 @@ pub(crate) async fn count_unseen(
     let Some(model_id) = records::model_id(store, connection, model).await? else {
         return Ok(0);
     };
-    let mut query = QueryBuilder::<Db>::new("SELECT COUNT(*) FROM records WHERE model = ");
-    query
-        .push_bind(model_id)
-        .push(" AND deleted_at IS NULL AND seen_generation < ")
-        .push_bind(generation.0);
-    push_outside_seen_ranges(&mut query, generation.0);
-    let count: i64 = query.build_query_scalar().fetch_one(store.reader()).await?;
-    Ok(count as u64)
+    let mut conn = store.reader().acquire().await?;
+    let mut count = 0;
+    for gap in unseen_gaps(&mut conn, generation.0).await? {
+        let mut query = QueryBuilder::<Db>::new("SELECT COUNT(*) FROM records WHERE model = ");
+        query
+            .push_bind(model_id)
+            .push(" AND deleted_at IS NULL AND seen_generation < ")
+            .push_bind(generation.0);
+        push_gap(&mut query, &gap);
+        let unseen: i64 = query.build_query_scalar().fetch_one(&mut *conn).await?;
+        count += unseen as u64;
+    }
+    Ok(count)
 }
 
 pub(crate) async fn finish_run(store: &Backend, finish: &FinishRun) -> Result<Run> {
@@ -400,18 +427,22 @@ pub(crate) async fn finish_run(store: &Backend, finish: &FinishRun) -> Result<Ru
     let success = finish.status == RunStatus::Success;
     let mut counts = finish.counts.clone();
     if let (true, Some(generation)) = (success, generation) {
+        let gaps = unseen_gaps(&mut tx, generation).await?;
         for model in &finish.delete_unseen {
-            let Some((model_id, last_seq)) =
+            let Some((model_id, mut last_seq)) =
                 records::lock_model(&mut tx, connection, model, false).await?
             else {
                 continue;
             };
-            let deleted = records::mark_deleted(&mut tx, model_id, last_seq, |query| {
-                query.push("seen_generation < ").push_bind(generation);
-                push_outside_seen_ranges(query, generation);
-            })
-            .await?;
-            counts.entry(model.clone()).or_default().deleted += deleted;
+            for gap in &gaps {
+                let deleted = records::mark_deleted(&mut tx, model_id, last_seq, |query| {
+                    query.push("seen_generation < ").push_bind(generation);
+                    push_gap(query, gap);
+                })
+                .await?;
+                last_seq += deleted as i64;
+                counts.entry(model.clone()).or_default().deleted += deleted;
+            }
         }
         sqlx::query("DELETE FROM seen_ranges WHERE generation = $1")
             .bind(generation)
