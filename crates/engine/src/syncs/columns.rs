@@ -13,6 +13,7 @@ use futures::{StreamExt, stream};
 use snowgate_snowflake::{Client, Partition, Statement};
 
 use super::{
+    id_range,
     listing::{self, Objects, finished},
     show,
 };
@@ -139,38 +140,20 @@ pub(super) async fn run(ctx: &mut RunContext) -> Result<(), RunError> {
 }
 
 /// Whether a schema's tables and SHOW COLUMNS answer are what the last successful run read, in
-/// which case its records count as seen without being mapped, validated or hashed again. A schema
-/// whose database or schema name holds a `.` is always processed: its record ids do not fall in
-/// one range of their own.
+/// which case its records (ids `DB.SCHEMA.…`) count as seen without being mapped, validated or
+/// hashed again.
 fn unchanged(ctx: &mut RunContext, work: &SchemaTables, partitions: &[Partition]) -> bool {
-    let mut digest = ctx.scope_digest();
-    for table in &work.tables {
-        digest.field(Some(table));
-    }
-    digest.field(None);
-    for partition in partitions {
-        for row in partition.rows() {
-            for cell in row.raw_cells() {
-                digest.field(cell);
-            }
-            digest.field(None);
-        }
-    }
     let scope = format!(
         "{}.{}",
         quote_ident(&work.database),
         quote_ident(&work.schema)
     );
-    if !ctx.unchanged(&scope, digest.finish())
-        || work.database.contains('.')
-        || work.schema.contains('.')
-    {
-        return false;
-    }
-    // Column ids are `DB.SCHEMA.TABLE.COLUMN`: the schema's are those from `DB.SCHEMA.` up to
-    // `DB.SCHEMA/` ('/' follows '.').
-    let prefix = format!("{}.{}", work.database, work.schema);
-    ctx.skip_scope(format!("{prefix}."), format!("{prefix}/"))
+    ctx.skip_unchanged(
+        &scope,
+        work.tables.iter().map(String::as_str),
+        partitions.iter().flat_map(Partition::rows),
+        id_range(&[&work.database, &work.schema], '.'),
+    )
 }
 
 /// The tables of one schema (paged SHOW TABLES), in listing order; none if it vanished.

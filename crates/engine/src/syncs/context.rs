@@ -9,7 +9,7 @@ use std::{collections::HashMap, sync::Arc, time::Duration};
 use aws_lc_rs::digest;
 use futures::{Stream, StreamExt};
 use serde_json::{Value, json};
-use snowgate_snowflake::{Client, Partition};
+use snowgate_snowflake::{Client, Partition, Row};
 use snowgate_store::{
     AnyStore, Connection, ModelKey, NewRecord, Run, RunId, SaveBatch, SaveCounts, Store,
     StoreError, SyncState,
@@ -126,11 +126,11 @@ pub(crate) struct RunContext {
 }
 
 /// A SHA-256 over the fields of one scope's answer, each length-prefixed (NULL apart).
-pub(crate) struct ScopeDigest(digest::Context);
+struct ScopeDigest(digest::Context);
 
 impl ScopeDigest {
     /// Adds one field (a cell, a name); `None` is NULL.
-    pub(crate) fn field(&mut self, value: Option<&str>) {
+    fn field(&mut self, value: Option<&str>) {
         match value {
             None => self.0.update(&[0]),
             Some(text) => {
@@ -141,7 +141,7 @@ impl ScopeDigest {
         }
     }
 
-    pub(crate) fn finish(self) -> [u8; 32] {
+    fn finish(self) -> [u8; 32] {
         let mut out = [0; 32];
         out.copy_from_slice(self.0.finish().as_ref());
         out
@@ -232,7 +232,7 @@ impl RunContext {
 
     /// A digest builder for one scope's answer, salted with what else decides its records: this
     /// version of Snowgate (mapping and validation rules), the model and the validation policy.
-    pub(crate) fn scope_digest(&self) -> ScopeDigest {
+    fn scope_digest(&self) -> ScopeDigest {
         let mut digest = ScopeDigest(digest::Context::new(&digest::SHA256));
         digest.field(Some(env!("CARGO_PKG_VERSION")));
         digest.field(Some(&self.model.to_string()));
@@ -242,17 +242,48 @@ impl RunContext {
 
     /// Keeps `digest` as the scope's for this run, and says whether the sync's last successful
     /// run read the same answer.
-    pub(crate) fn unchanged(&mut self, scope: &str, digest: [u8; 32]) -> bool {
+    fn unchanged(&mut self, scope: &str, digest: [u8; 32]) -> bool {
         self.digests
             .get_or_insert_with(Vec::new)
             .push((scope.to_owned(), digest));
         self.previous_digests.get(scope) == Some(&digest)
     }
 
+    /// Whether one scope's answer — `names` (e.g. the schema's tables) and `rows`, cell by cell —
+    /// is what the sync's last successful run read. If so and `range` is given, the scope is
+    /// skipped: its records, the ids in `range`, count as seen without being processed (see
+    /// [`Self::skip_scope`]). `range` is `None` for a scope whose ids share no range of their
+    /// own (a name holding the id separator): it is always processed.
+    pub(crate) fn skip_unchanged<'a>(
+        &mut self,
+        scope: &str,
+        names: impl IntoIterator<Item = &'a str>,
+        rows: impl IntoIterator<Item = Row<'a>>,
+        range: Option<(String, String)>,
+    ) -> bool {
+        let mut digest = self.scope_digest();
+        for name in names {
+            digest.field(Some(name));
+        }
+        digest.field(None);
+        for row in rows {
+            for cell in row.raw_cells() {
+                digest.field(cell);
+            }
+            digest.field(None);
+        }
+        // The digest is kept even without a range (the scope is processed all the same).
+        let unchanged = self.unchanged(scope, digest.finish());
+        match range {
+            Some((lo, hi)) if unchanged => self.skip_scope(lo, hi),
+            _ => false,
+        }
+    }
+
     /// Skips an unchanged scope: its records, the ids in `[lo, hi)`, count as seen in this run
     /// without being read or touched (saved before the next checkpoint). False, and nothing
     /// done, when the run does not track deletes.
-    pub(crate) fn skip_scope(&mut self, lo: String, hi: String) -> bool {
+    fn skip_scope(&mut self, lo: String, hi: String) -> bool {
         if self.tracking.is_none() {
             return false;
         }

@@ -12,7 +12,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use snowgate_snowflake::{Partition, Row};
 
-use super::show;
+use super::{id_range, show};
 use crate::{
     catalog::{FULL_SCAN, ObjectCheckpoint, ResumePoint, SchemaCheckpoint},
     ids::ObjectKey,
@@ -348,8 +348,22 @@ async fn walk(ctx: &mut RunContext, objects: Objects) -> Result<(), RunError> {
                     {
                         continue;
                     }
-                    for row in rows {
-                        add_object(ctx, objects, &row, &database, schema).await?;
+                    let rows: Vec<Row<'_>> = rows.collect();
+                    let (separator, model) = match objects {
+                        Objects::Tables => ('/', "tables"),
+                        Objects::Views => ('.', "views"),
+                    };
+                    let scope = format!(
+                        "{} {}.{}",
+                        model,
+                        quote_ident(&database),
+                        quote_ident(schema)
+                    );
+                    let range = id_range(&[&database, schema], separator);
+                    if !ctx.skip_unchanged(&scope, [], rows.iter().cloned(), range) {
+                        for row in &rows {
+                            add_object(ctx, objects, row, &database, schema).await?;
+                        }
                     }
                     ctx.set_checkpoint(schema_done(&database, schema));
                 }

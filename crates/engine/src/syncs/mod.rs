@@ -31,6 +31,18 @@ use crate::{
     syncs::context::{RunContext, RunError},
 };
 
+/// The id range `[lo, hi)` of the records under `parents` (e.g. a database and a schema) when
+/// ids join names with `separator`: `DB.SCHEMA.` up to `DB.SCHEMA/` for `.`. `None` when a name
+/// holds the separator: such ids may fall under another parent's prefix.
+pub(crate) fn id_range(parents: &[&str], separator: char) -> Option<(String, String)> {
+    if parents.iter().any(|name| name.contains(separator)) {
+        return None;
+    }
+    let prefix = parents.join(&separator.to_string());
+    let next = char::from_u32(separator as u32 + 1)?;
+    Some((format!("{prefix}{separator}"), format!("{prefix}{next}")))
+}
+
 /// What a built-in sync does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Builtin {
@@ -267,3 +279,26 @@ async fn users(ctx: &mut RunContext) -> Result<(), RunError> {
 /// How long after its last full pass an incremental sync with `detect_deletes` does another one,
 /// unless the metadata says otherwise.
 pub(crate) const DEFAULT_FULL_PASS: Duration = Duration::from_secs(24 * 3600);
+
+#[cfg(test)]
+mod tests {
+    use super::id_range;
+
+    #[test]
+    fn id_ranges_hold_exactly_the_ids_under_their_parents() {
+        let (lo, hi) = id_range(&["DB", "S"], '.').unwrap();
+        assert_eq!((lo.as_str(), hi.as_str()), ("DB.S.", "DB.S/"));
+        for inside in ["DB.S.T.C", "DB.S.", "DB.S.~"] {
+            assert!(lo.as_str() <= inside && inside < hi.as_str(), "{inside}");
+        }
+        for outside in ["DB.S", "DB.SX.T", "DB.S_.T", "DB.R.T", "DC.S.T"] {
+            assert!(!(lo.as_str() <= outside && outside < hi.as_str()), "{outside}");
+        }
+        assert_eq!(
+            id_range(&["DB", "S"], '/'),
+            Some(("DB/S/".to_owned(), "DB/S0".to_owned()))
+        );
+        assert_eq!(id_range(&["A.B", "C"], '.'), None);
+        assert_eq!(id_range(&["A", "B/C"], '/'), None);
+    }
+}

@@ -1,5 +1,6 @@
 //! Resyncs that cost what changed: a `columns` run skips every schema whose tables and SHOW
-//! COLUMNS answer are what the last successful run read, and still ends with exactly the records,
+//! COLUMNS answer are what the last successful run read (and `tables` every schema whose SHOW
+//! TABLES rows are), and still ends with exactly the records,
 //! deletes and counts of a full processing — after no change, an added column, a dropped table, a
 //! dropped schema, a reset — and deletes nothing of the schemas it skipped; and under random DDL
 //! between runs, a connection that skips and one that processes everything always agree.
@@ -149,6 +150,26 @@ async fn unchanged_schemas_are_skipped_and_records_stay_exact(
     // And the run after it skips again.
     let again = summary(&ctx, &ctx.run(connection, "columns").await?).await?;
     assert_eq!(again["unchanged_scopes"], 5, "{again}");
+
+    // `tables` skips a schema whose SHOW TABLES rows did not change; a new table is one record.
+    let first_tables = summary(&ctx, &ctx.run(connection, "tables").await?).await?;
+    assert_eq!(first_tables["unchanged_scopes"], 0, "{first_tables}");
+    let tables = ctx.records(connection, "Table").await?;
+    let second_tables = summary(&ctx, &ctx.run(connection, "tables").await?).await?;
+    assert_eq!(second_tables["unchanged_scopes"], 5, "{second_tables}");
+    assert_eq!(ctx.records(connection, "Table").await?, tables);
+    ctx.emulator
+        .admin("CREATE TABLE GEN_DB_0002.SCHEMA_0002.FRESH (ID NUMBER)")?;
+    let third_tables = summary(&ctx, &ctx.run(connection, "tables").await?).await?;
+    assert_eq!(third_tables["unchanged_scopes"], 4, "{third_tables}");
+    assert_eq!(
+        (&third_tables["added"], &third_tables["deleted"]),
+        (&json!(1), &json!(0))
+    );
+    assert_eq!(
+        ctx.records(connection, "Table").await?.len(),
+        tables.len() + 1
+    );
     Ok(())
 }
 
@@ -199,6 +220,19 @@ async fn skipping_and_full_processing_agree_under_random_ddl(
         assert_eq!(
             ctx.records(skipping, "Column").await?,
             ctx.records(full, "Column").await?,
+            "round {round}"
+        );
+        let a_tables = summary(&ctx, &ctx.run(skipping, "tables").await?).await?;
+        let b_tables = summary(&ctx, &ctx.run_with(full, "tables", reset).await?).await?;
+        for count in ["added", "updated", "deleted"] {
+            assert_eq!(
+                a_tables[count], b_tables[count],
+                "round {round}: tables {count}"
+            );
+        }
+        assert_eq!(
+            ctx.records(skipping, "Table").await?,
+            ctx.records(full, "Table").await?,
             "round {round}"
         );
         if round > 0 {
