@@ -90,6 +90,12 @@ pub(super) async fn run(ctx: &mut RunContext) -> Result<(), RunError> {
         }
     }
     work.sort_by(|a, b| (&a.database, &a.schema).cmp(&(&b.database, &b.schema)));
+    if work
+        .iter()
+        .any(|w| id_range(&[&w.database, &w.schema], '.').is_none())
+    {
+        ctx.no_skipping();
+    }
 
     let client = ctx.client().clone();
     let mut fetched = stream::iter(work)

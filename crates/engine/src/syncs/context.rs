@@ -123,6 +123,9 @@ pub(crate) struct RunContext {
     /// Seen ranges of skipped scopes, saved before the next checkpoint.
     pending_ranges: Vec<(String, String)>,
     skipped_scopes: u64,
+    /// A scope of this run has a name holding the id separator: ids of one scope may then fall
+    /// in another's range, so nothing more is skipped and no digest is kept for the next run.
+    aliasing: bool,
 }
 
 /// A SHA-256 over the fields of one scope's answer, each length-prefixed (NULL apart).
@@ -208,6 +211,7 @@ impl RunContext {
             digests: None,
             pending_ranges: Vec::new(),
             skipped_scopes: 0,
+            aliasing: false,
         }
     }
 
@@ -225,7 +229,10 @@ impl RunContext {
             skipped: std::mem::take(&mut self.skipped),
             id_collisions: self.ids.collisions().clone(),
             last_checkpoint: self.saved_checkpoint.take(),
-            digests: self.digests.take(),
+            digests: match self.aliasing {
+                true => Some(Vec::new()),
+                false => self.digests.take(),
+            },
             skipped_scopes: self.skipped_scopes,
         }
     }
@@ -253,7 +260,8 @@ impl RunContext {
     /// is what the sync's last successful run read. If so and `range` is given, the scope is
     /// skipped: its records, the ids in `range`, count as seen without being processed (see
     /// [`Self::skip_scope`]). `range` is `None` for a scope whose ids share no range of their
-    /// own (a name holding the id separator): it is always processed.
+    /// own (a name holding the id separator): it is processed, and so is every later scope of
+    /// the run (see [`Self::no_skipping`]).
     pub(crate) fn skip_unchanged<'a>(
         &mut self,
         scope: &str,
@@ -272,12 +280,21 @@ impl RunContext {
             }
             digest.field(None);
         }
-        // The digest is kept even without a range (the scope is processed all the same).
         let unchanged = self.unchanged(scope, digest.finish());
         match range {
-            Some((lo, hi)) if unchanged => self.skip_scope(lo, hi),
-            _ => false,
+            Some((lo, hi)) if unchanged && !self.aliasing => self.skip_scope(lo, hi),
+            Some(_) => false,
+            None => {
+                self.no_skipping();
+                false
+            }
         }
+    }
+
+    /// Stops skipping for the rest of the run, and keeps no digest for the next one: a scope's
+    /// name holds the id separator (see [`crate::syncs::id_range`]).
+    pub(crate) fn no_skipping(&mut self) {
+        self.aliasing = true;
     }
 
     /// Skips an unchanged scope: its records, the ids in `[lo, hi)`, count as seen in this run

@@ -216,7 +216,11 @@ pub(super) async fn in_database(
 pub(super) async fn schemas(ctx: &mut RunContext) -> Result<(), RunError> {
     let scope = scope(ctx)?;
     let resume: Option<SchemaCheckpoint> = resume(ctx);
-    for database in databases(ctx, &scope).await? {
+    let databases = databases(ctx, &scope).await?;
+    if databases.iter().any(|d| d.contains('/')) {
+        ctx.no_skipping();
+    }
+    for database in databases {
         if finished(resume.as_ref(), &[&database]) {
             continue;
         }
@@ -225,27 +229,41 @@ pub(super) async fn schemas(ctx: &mut RunContext) -> Result<(), RunError> {
         }
         .statement();
         let mut pages = show(ctx.client(), &statement, true);
+        let mut partitions = Vec::new();
         loop {
-            let partition = match ctx.next(&mut pages).await {
-                Ok(Some(partition)) => partition,
+            match ctx.next(&mut pages).await {
+                Ok(Some(partition)) => partitions.push(partition),
                 Ok(None) => break,
                 Err(error) if vanished(&error) => break,
                 Err(error) => return Err(error),
-            };
-            for row in partition.rows() {
-                match mapping::schema(&row, &database) {
-                    Ok(Some(schema))
-                        if scope.includes_schema(&schema.database_name, &schema.name) =>
-                    {
-                        let key = ObjectKey::Schema {
-                            database: &schema.database_name,
-                            schema: &schema.name,
-                        };
-                        ctx.add(&schema, key).await?;
-                    }
-                    Ok(_) => {}
-                    Err(problem) => ctx.problem(problem.into())?,
+            }
+        }
+        // The rows in the connection's scope: a change of scope changes the digest too.
+        let rows: Vec<Row<'_>> = partitions
+            .iter()
+            .flat_map(Partition::rows)
+            .filter(|row| {
+                row.get("name")
+                    .is_none_or(|name| scope.includes_schema(&database, name))
+            })
+            .collect();
+        let unchanged = ctx.skip_unchanged(
+            &quote_ident(&database),
+            [],
+            rows.iter().cloned(),
+            id_range(&[&database], '/'),
+        );
+        for row in rows.iter().filter(|_| !unchanged) {
+            match mapping::schema(row, &database) {
+                Ok(Some(schema)) if scope.includes_schema(&schema.database_name, &schema.name) => {
+                    let key = ObjectKey::Schema {
+                        database: &schema.database_name,
+                        schema: &schema.name,
+                    };
+                    ctx.add(&schema, key).await?;
                 }
+                Ok(_) => {}
+                Err(problem) => ctx.problem(problem.into())?,
             }
         }
         let done = SchemaCheckpoint {
@@ -301,7 +319,8 @@ async fn add_object(
     }
 }
 
-/// Streams one schema's tables or views (paged) into records; a vanished schema has none.
+/// One schema's tables or views (paged) into records; a vanished schema has none. The schema's
+/// pages are read before its records are made, so that an unchanged schema is skipped.
 async fn stream_schema(
     ctx: &mut RunContext,
     objects: Objects,
@@ -310,17 +329,41 @@ async fn stream_schema(
 ) -> Result<(), RunError> {
     let statement = objects.in_schema(database, schema).statement();
     let mut pages = show(ctx.client(), &statement, true);
+    let mut partitions = Vec::new();
     loop {
-        let partition = match ctx.next(&mut pages).await {
-            Ok(Some(partition)) => partition,
-            Ok(None) => return Ok(()),
-            Err(error) if vanished(&error) => return Ok(()),
+        match ctx.next(&mut pages).await {
+            Ok(Some(partition)) => partitions.push(partition),
+            Ok(None) => break,
+            Err(error) if vanished(&error) => break,
             Err(error) => return Err(error),
-        };
-        for row in partition.rows() {
-            add_object(ctx, objects, &row, database, schema).await?;
         }
     }
+    let rows: Vec<Row<'_>> = partitions.iter().flat_map(Partition::rows).collect();
+    add_schema_objects(ctx, objects, &rows, database, schema).await
+}
+
+/// A schema's rows of tables or views into records, unless they are what the last successful run
+/// read (see [`RunContext::skip_unchanged`]).
+async fn add_schema_objects(
+    ctx: &mut RunContext,
+    objects: Objects,
+    rows: &[Row<'_>],
+    database: &str,
+    schema: &str,
+) -> Result<(), RunError> {
+    let (separator, model) = match objects {
+        Objects::Tables => ('/', "tables"),
+        Objects::Views => ('.', "views"),
+    };
+    let scope = format!("{model} {}.{}", quote_ident(database), quote_ident(schema));
+    let range = id_range(&[database, schema], separator);
+    if ctx.skip_unchanged(&scope, [], rows.iter().cloned(), range) {
+        return Ok(());
+    }
+    for row in rows {
+        add_object(ctx, objects, row, database, schema).await?;
+    }
+    Ok(())
 }
 
 async fn walk(ctx: &mut RunContext, objects: Objects) -> Result<(), RunError> {
@@ -336,7 +379,15 @@ async fn walk(ctx: &mut RunContext, objects: Objects) -> Result<(), RunError> {
         }
         return Ok(());
     }
-    for database in databases(ctx, &scope).await? {
+    let databases = databases(ctx, &scope).await?;
+    let separator = match objects {
+        Objects::Tables => '/',
+        Objects::Views => '.',
+    };
+    if databases.iter().any(|d| d.contains(separator)) {
+        ctx.no_skipping();
+    }
+    for database in databases {
         if finished(resume, &[&database]) {
             continue;
         }
@@ -349,22 +400,7 @@ async fn walk(ctx: &mut RunContext, objects: Objects) -> Result<(), RunError> {
                         continue;
                     }
                     let rows: Vec<Row<'_>> = rows.collect();
-                    let (separator, model) = match objects {
-                        Objects::Tables => ('/', "tables"),
-                        Objects::Views => ('.', "views"),
-                    };
-                    let scope = format!(
-                        "{} {}.{}",
-                        model,
-                        quote_ident(&database),
-                        quote_ident(schema)
-                    );
-                    let range = id_range(&[&database, schema], separator);
-                    if !ctx.skip_unchanged(&scope, [], rows.iter().cloned(), range) {
-                        for row in &rows {
-                            add_object(ctx, objects, row, &database, schema).await?;
-                        }
-                    }
+                    add_schema_objects(ctx, objects, &rows, &database, schema).await?;
                     ctx.set_checkpoint(schema_done(&database, schema));
                 }
             }

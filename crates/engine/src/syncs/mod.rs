@@ -292,7 +292,10 @@ mod tests {
             assert!(lo.as_str() <= inside && inside < hi.as_str(), "{inside}");
         }
         for outside in ["DB.S", "DB.SX.T", "DB.S_.T", "DB.R.T", "DC.S.T"] {
-            assert!(!(lo.as_str() <= outside && outside < hi.as_str()), "{outside}");
+            assert!(
+                !(lo.as_str() <= outside && outside < hi.as_str()),
+                "{outside}"
+            );
         }
         assert_eq!(
             id_range(&["DB", "S"], '/'),

@@ -16,7 +16,8 @@ use crate::support::{Ctx, all_records, engine_config, engine_tests};
 
 engine_tests!(
     unchanged_schemas_are_skipped_and_records_stay_exact,
-    skipping_and_full_processing_agree_under_random_ddl
+    skipping_and_full_processing_agree_under_random_ddl,
+    names_holding_the_id_separator_turn_skipping_off
 );
 
 /// The run's operation summary.
@@ -261,5 +262,59 @@ async fn skipping_and_full_processing_agree_under_random_ddl(
         }
     }
     assert!(applied >= 10, "only {applied} changes applied");
+    Ok(())
+}
+
+/// Ids join names with `.`: the columns of `"DB"."S.X"` fall in the id range of `"DB"."S"`. While
+/// such a name exists nothing is skipped, and its records are deleted exactly when it goes.
+async fn names_holding_the_id_separator_turn_skipping_off(
+    url: Option<String>,
+) -> anyhow::Result<()> {
+    let spec = GenerateSpec {
+        databases: 1,
+        schemas: 2,
+        tables: 1,
+        columns: 2,
+        ..GenerateSpec::default()
+    };
+    let ctx = Ctx::start(url, engine_config(), |e| {
+        e.account().generate(&spec).unwrap()
+    })
+    .await?;
+    let connection = ctx.connect("dotted", json!({})).await?;
+    ctx.run(connection, "columns").await?;
+    let skipping = summary(&ctx, &ctx.run(connection, "columns").await?).await?;
+    assert_eq!(skipping["unchanged_scopes"], 2, "{skipping}");
+
+    // A schema named "SCHEMA_0001.X": its column ids start with GEN_DB_0001.SCHEMA_0001.
+    ctx.emulator.admin(
+        "CREATE SCHEMA GEN_DB_0001.\"SCHEMA_0001.X\"; \
+         CREATE TABLE GEN_DB_0001.\"SCHEMA_0001.X\".T (A NUMBER)",
+    )?;
+    for _ in 0..2 {
+        let run = summary(&ctx, &ctx.run(connection, "columns").await?).await?;
+        assert_eq!(run["unchanged_scopes"], 0, "{run}");
+    }
+    assert!(
+        ctx.records(connection, "Column")
+            .await?
+            .contains_key("GEN_DB_0001.SCHEMA_0001.X.T.A")
+    );
+    // It goes: its column is deleted (the run that sees it gone skips nothing either).
+    ctx.emulator
+        .admin("DROP SCHEMA GEN_DB_0001.\"SCHEMA_0001.X\"")?;
+    let gone = summary(&ctx, &ctx.run(connection, "columns").await?).await?;
+    assert_eq!(
+        (&gone["unchanged_scopes"], &gone["deleted"]),
+        (&json!(0), &json!(1)),
+        "{gone}"
+    );
+    assert!(
+        !ctx.records(connection, "Column")
+            .await?
+            .contains_key("GEN_DB_0001.SCHEMA_0001.X.T.A")
+    );
+    let again = summary(&ctx, &ctx.run(connection, "columns").await?).await?;
+    assert_eq!(again["unchanged_scopes"], 2, "{again}");
     Ok(())
 }
