@@ -17,7 +17,7 @@ use std::{
 use chrono::Utc;
 use futures::StreamExt;
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use snowgate_snowflake::{
     Binding, BindingType, Client, Row, Statement, StatementResponse, Submitted,
 };
@@ -43,7 +43,7 @@ use crate::{
     error::{ActionError, EngineError, InputError},
     health,
     jobs::{JobEnd, new_job},
-    mapping,
+    mapping::{self, RowValues},
     models::JsNumber,
     notify,
     runtime::Runtime,
@@ -260,16 +260,8 @@ async fn perform_custom(
     let mut partitions = std::pin::pin!(result.into_stream());
     'partitions: while let Some(partition) = partitions.next().await {
         for row in partition?.rows() {
-            let mut object = Map::with_capacity(columns.len());
-            for (index, column) in columns.iter().enumerate() {
-                let value = match row.raw(index) {
-                    Some(raw) => column
-                        .render(raw)
-                        .map_err(|error| runtime("invalid_value", error.to_string()))?,
-                    None => Value::Null,
-                };
-                object.insert(column.name.clone(), value);
-            }
+            let object = mapping::row_object(&columns, &row, RowValues::Typed)
+                .map_err(|error| runtime("invalid_value", error.to_string()))?;
             rows.push(Value::Object(object));
             if first_only {
                 break 'partitions;

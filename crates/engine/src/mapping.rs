@@ -439,23 +439,32 @@ impl QueryResultMapper {
             })?);
         }
         let id = ids::composite_id(&parts);
-        let mut row_data = Map::with_capacity(self.columns.len());
-        for column in &self.columns {
-            let raw = row.get(&column.name);
-            let value = match (raw, self.values) {
-                (None, _) => Value::Null,
-                (Some(raw), RowValues::Raw) => Value::String(raw.to_owned()),
-                (Some(raw), RowValues::Typed) => {
-                    column.render(raw).map_err(|source| MapError::Decode {
-                        id: id.clone(),
-                        source,
-                    })?
-                }
-            };
-            row_data.insert(column.name.clone(), value);
-        }
+        let row_data =
+            row_object(&self.columns, row, self.values).map_err(|source| MapError::Decode {
+                id: id.clone(),
+                source,
+            })?;
         Ok(QueryResult { id, row_data })
     }
+}
+
+/// One result row as an object, column name → value: Snowflake's raw string or, with
+/// [`RowValues::Typed`], the decoded value ([`ResultColumn::render`]); SQL NULL is `null`.
+pub fn row_object(
+    columns: &[ResultColumn],
+    row: &impl ShowRow,
+    values: RowValues,
+) -> Result<Map<String, Value>, DecodeError> {
+    let mut object = Map::with_capacity(columns.len());
+    for column in columns {
+        let value = match (row.get(&column.name), values) {
+            (None, _) => Value::Null,
+            (Some(raw), RowValues::Raw) => Value::String(raw.to_owned()),
+            (Some(raw), RowValues::Typed) => column.render(raw)?,
+        };
+        object.insert(column.name.clone(), value);
+    }
+    Ok(object)
 }
 
 #[cfg(test)]

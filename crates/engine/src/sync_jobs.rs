@@ -121,7 +121,7 @@ async fn execute(
         Err(error) => return finish(&record, None, Err(RunError::from(error))).await,
     };
     // What the last successful run read, scope by scope (a reset or emptied run reads all again).
-    let previous_digests = if definition.lists_everything() && !opts.reset {
+    let previous_digests = if definition.skips_unchanged() && !opts.reset {
         store
             .scope_digests(state.id)
             .await?

@@ -253,17 +253,19 @@ pub(super) async fn schemas(ctx: &mut RunContext) -> Result<(), RunError> {
             rows.iter().cloned(),
             id_range(&[&database], '/'),
         );
-        for row in rows.iter().filter(|_| !unchanged) {
-            match mapping::schema(row, &database) {
-                Ok(Some(schema)) if scope.includes_schema(&schema.database_name, &schema.name) => {
-                    let key = ObjectKey::Schema {
-                        database: &schema.database_name,
-                        schema: &schema.name,
-                    };
-                    ctx.add(&schema, key).await?;
+        if !unchanged {
+            for row in &rows {
+                match mapping::schema(row, &database) {
+                    Ok(Some(schema)) => {
+                        let key = ObjectKey::Schema {
+                            database: &schema.database_name,
+                            schema: &schema.name,
+                        };
+                        ctx.add(&schema, key).await?;
+                    }
+                    Ok(None) => {}
+                    Err(problem) => ctx.problem(problem.into())?,
                 }
-                Ok(_) => {}
-                Err(problem) => ctx.problem(problem.into())?,
             }
         }
         let done = SchemaCheckpoint {

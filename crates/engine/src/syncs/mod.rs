@@ -127,6 +127,17 @@ impl ConfiguredSync {
         matches!(self.kind, SyncKind::Builtin(builtin) if builtin != Builtin::QueryResults)
     }
 
+    /// Whether the sync skips scopes whose answer did not change since its last successful run
+    /// (see [`RunContext::skip_unchanged`]), so a run needs the digests of that run.
+    pub(crate) fn skips_unchanged(&self) -> bool {
+        matches!(
+            self.kind,
+            SyncKind::Builtin(
+                Builtin::Schemas | Builtin::Tables | Builtin::Views | Builtin::Columns
+            )
+        )
+    }
+
     /// Runs the sync (the caller flushes the last batch and finishes the run).
     pub(crate) async fn run(&self, ctx: &mut RunContext) -> Result<(), RunError> {
         match &self.kind {
