@@ -85,6 +85,23 @@ pub fn listing(config: &EngineConfig) -> Vec<ActionListing> {
     builtin.chain(custom).collect()
 }
 
+/// The compiled input schema of each custom action, made once at start.
+pub(crate) fn custom_input_validators(
+    config: &EngineConfig,
+) -> Result<HashMap<String, Validator>, EngineError> {
+    config
+        .custom_actions
+        .iter()
+        .map(|action| {
+            let validator =
+                Validator::new(&action.name, &action.input_schema()).map_err(|error| {
+                    EngineError::Invalid(format!("custom action {:?}: {error}", action.name))
+                })?;
+            Ok((action.name.clone(), validator))
+        })
+        .collect()
+}
+
 /// The action called `name`, or [`ActionError::NotFound`].
 fn find<'a>(rt: &'a Runtime, name: &str) -> Result<Action<'a>, ActionError> {
     if let Some(action) = catalog::action(name) {
@@ -101,7 +118,7 @@ fn find<'a>(rt: &'a Runtime, name: &str) -> Result<Action<'a>, ActionError> {
 }
 
 /// Checks `input` against the action's input schema; the errors name each bad field's path.
-fn check_input(action: Action<'_>, input: &Value) -> Result<(), ActionError> {
+fn check_input(rt: &Runtime, action: Action<'_>, input: &Value) -> Result<(), ActionError> {
     static VALIDATORS: OnceLock<HashMap<&'static str, Validator>> = OnceLock::new();
     let checked = match action {
         Action::Builtin(action) => {
@@ -117,12 +134,10 @@ fn check_input(action: Action<'_>, input: &Value) -> Result<(), ActionError> {
             });
             validators[action.name].check("input", input)
         }
-        Action::Custom(action) => Validator::new(&action.name, &action.input_schema())
-            .map_err(|error| ActionError::Failure {
-                message: format!(
-                    "the input schema of {:?} does not compile: {error}",
-                    action.name
-                ),
+        Action::Custom(action) => rt
+            .action_input(&action.name)
+            .ok_or_else(|| ActionError::NotFound {
+                name: action.name.clone(),
             })?
             .check("input", input),
     };
@@ -179,7 +194,7 @@ pub(crate) async fn run(
     input: Value,
 ) -> Result<Value, ActionError> {
     let action = find(rt, name)?;
-    check_input(action, &input)?;
+    check_input(rt, action, &input)?;
     let client = connect::client(rt, connection).await?;
     let store = rt.store();
     let started_at = Utc::now();
@@ -716,7 +731,7 @@ pub(crate) async fn enqueue(
     input: Value,
     max_retries: u32,
 ) -> Result<Uuid, ActionError> {
-    check_input(find(rt, name)?, &input)?;
+    check_input(rt, find(rt, name)?, &input)?;
     let store = rt.store();
     let action = store.create_action(connection, name, &input).await?;
     let payload = ActionJob {

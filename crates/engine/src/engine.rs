@@ -51,8 +51,9 @@ impl Engine {
     ) -> Result<Self, EngineError> {
         config.validate().map_err(EngineError::Invalid)?;
         let syncs = syncs::configured(&config)?;
+        let action_inputs = action_exec::custom_input_validators(&config)?;
         Ok(Self {
-            rt: Arc::new(Runtime::new(store, config, http, syncs)),
+            rt: Arc::new(Runtime::new(store, config, http, syncs, action_inputs)),
         })
     }
 

@@ -1,6 +1,6 @@
 //! [`Runtime`], what every runtime module shares, below the [`crate::Engine`] facade: the store,
-//! the configuration, the shared HTTP client, the configured syncs and the cache of Snowflake
-//! clients. The runtime modules take a `&Runtime` (or an `Arc` of one for the tasks they spawn);
+//! the configuration, the shared HTTP client, the configured syncs, the custom actions' compiled
+//! input schemas and the cache of Snowflake clients. The runtime modules take a `&Runtime` (or an `Arc` of one for the tasks they spawn);
 //! none of them reaches up to the facade, so every arrow in the engine points one way:
 //! `engine → {sync_control, sync_jobs, action_exec, connect, health, …} → runtime`.
 
@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use snowgate_snowflake::Client;
 use snowgate_store::{AnyStore, ConnectionPk};
 
-use crate::{config::EngineConfig, syncs::ConfiguredSync};
+use crate::{config::EngineConfig, syncs::ConfiguredSync, validator::Validator};
 
 /// The engine's shared state. See the [module documentation](self).
 pub(crate) struct Runtime {
@@ -21,6 +21,8 @@ pub(crate) struct Runtime {
     config: EngineConfig,
     http: reqwest::Client,
     syncs: Vec<ConfiguredSync>,
+    /// The compiled input schema of each custom action, by name.
+    action_inputs: HashMap<String, Validator>,
     /// Each connection's client, with the `updated_at` of the connection it was built from.
     clients: Mutex<HashMap<ConnectionPk, (DateTime<Utc>, Client)>>,
 }
@@ -31,14 +33,21 @@ impl Runtime {
         config: EngineConfig,
         http: reqwest::Client,
         syncs: Vec<ConfiguredSync>,
+        action_inputs: HashMap<String, Validator>,
     ) -> Self {
         Self {
             store,
             config,
             http,
             syncs,
+            action_inputs,
             clients: Mutex::default(),
         }
+    }
+
+    /// The compiled input schema of the custom action `name`.
+    pub(crate) fn action_input(&self, name: &str) -> Option<&Validator> {
+        self.action_inputs.get(name)
     }
 
     pub(crate) fn store(&self) -> &AnyStore {
