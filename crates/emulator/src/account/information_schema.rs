@@ -6,7 +6,7 @@ use rusqlite::types::Value;
 
 use super::{
     HistoryEntry,
-    catalog::{Catalog, ObjectKind, Schema, TableColumn, Visibility, qualified},
+    catalog::{Catalog, Schema, TableColumn, Visibility},
     lookup::*,
     storage::{internal, sql_error},
     types::{Kind, SfType},
@@ -166,13 +166,7 @@ pub fn information_schema(
                     let tables = s
                         .tables
                         .values()
-                        .filter(move |tb| {
-                            vis.sees(
-                                ObjectKind::Table,
-                                &tb.owner,
-                                &qualified(&[db, &s.name, &tb.name]),
-                            )
-                        })
+                        .filter(move |tb| table_visible(vis, db, s, tb))
                         .map(move |tb| {
                             let rows = tb.row_count().max(0);
                             vec![
@@ -209,13 +203,7 @@ pub fn information_schema(
                     let views = s
                         .views
                         .values()
-                        .filter(move |v| {
-                            vis.sees(
-                                ObjectKind::View,
-                                &v.owner,
-                                &qualified(&[db, &s.name, &v.name]),
-                            )
-                        })
+                        .filter(move |v| view_visible(vis, db, s, v))
                         .map(move |v| {
                             vec![
                                 t(db),
@@ -287,13 +275,7 @@ pub fn information_schema(
                 .flat_map(|s| {
                     s.views
                         .values()
-                        .filter(move |v| {
-                            vis.sees(
-                                ObjectKind::View,
-                                &v.owner,
-                                &qualified(&[db, &s.name, &v.name]),
-                            )
-                        })
+                        .filter(move |v| view_visible(vis, db, s, v))
                         .map(move |v| {
                             vec![
                                 t(db),
@@ -391,13 +373,7 @@ pub fn information_schema(
                 .collect();
             let mut rows = Vec::new();
             for s in &schemas {
-                for tb in s.tables.values().filter(|tb| {
-                    vis.sees(
-                        ObjectKind::Table,
-                        &tb.owner,
-                        &qualified(&[db, &s.name, &tb.name]),
-                    )
-                }) {
+                for tb in s.tables.values().filter(|tb| table_visible(vis, db, s, tb)) {
                     for (i, c) in tb.columns.iter().enumerate() {
                         rows.push(information_column(db, &s.name, &tb.name, i, c, typed.len()));
                     }

@@ -4,7 +4,7 @@
 
 use super::{
     Account,
-    catalog::{Catalog, Database, ObjectKind, Schema, Visibility, qualified},
+    catalog::{Catalog, Database, ObjectKind, Schema, Table, View, Visibility, qualified},
 };
 use crate::exec::{Session, SqlError};
 
@@ -137,6 +137,24 @@ pub fn database_visible(vis: &Visibility, db: &Database) -> bool {
 pub fn schema_visible(vis: &Visibility, db: &str, schema: &Schema) -> bool {
     let name = qualified(&[db, &schema.name]);
     vis.sees(ObjectKind::Schema, &schema.owner, &name) || vis.sees_inside(&name)
+}
+
+/// Whether the role sees the table `db.schema.table`.
+pub fn table_visible(vis: &Visibility, db: &str, schema: &Schema, table: &Table) -> bool {
+    vis.sees(
+        ObjectKind::Table,
+        &table.owner,
+        &qualified(&[db, &schema.name, &table.name]),
+    )
+}
+
+/// Whether the role sees the view `db.schema.view`.
+pub fn view_visible(vis: &Visibility, db: &str, schema: &Schema, view: &View) -> bool {
+    vis.sees(
+        ObjectKind::View,
+        &view.owner,
+        &qualified(&[db, &schema.name, &view.name]),
+    )
 }
 
 /// The visible schema `db.schema`.
